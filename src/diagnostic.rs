@@ -1,0 +1,109 @@
+//! What rules produce: a finding at a span, with help and related places. No rendering here.
+
+use std::sync::Arc;
+
+use crate::source::{FileId, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// The object a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectName {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+/// Another place that explains a finding (the Service a Rollout names, the pod labels...).
+#[derive(Clone, Debug)]
+pub struct Related {
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// Text of the label under the primary span.
+    pub label: Option<String>,
+    pub help: Option<String>,
+    pub file: FileId,
+    pub span: Span,
+    pub object: Option<ObjectName>,
+    pub helm_source: Option<Arc<str>>,
+    pub related: Vec<Related>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: &'static str, severity: Severity, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity,
+            message: message.into(),
+            label: None,
+            help: None,
+            file,
+            span,
+            object: None,
+            helm_source: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn label(&mut self, label: impl Into<String>) -> &mut Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn related(&mut self, file: FileId, span: Span, message: impl Into<String>) -> &mut Self {
+        self.related.push(Related { file, span, message: message.into() });
+        self
+    }
+}
+
+/// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn suggests_only_close_names() {
+        let names = ["app-canary", "app-stable", "other"];
+        assert_eq!(did_you_mean("app-canry", names), Some("app-canary"));
+        assert_eq!(did_you_mean("zzz", names), None);
+    }
+}

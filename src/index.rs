@@ -1,0 +1,352 @@
+//! Every object of the run, indexed by kind, namespace and name, and every pod template by
+//! its labels, so cross-object rules look things up instead of comparing all pairs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, ObjectName, Severity};
+use crate::load::LoadedFile;
+use crate::refs::{Reference, references};
+use crate::selector::{Selector, labels_of};
+use crate::source::{FileId, Span};
+use crate::yaml::{Document, NodeId, NodeRef};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub u32);
+
+/// One Kubernetes object: a document, or an item of a `kind: List`.
+#[derive(Debug)]
+pub struct Object {
+    pub id: ObjectId,
+    pub file: FileId,
+    pub doc: Arc<Document>,
+    pub node: NodeId,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    pub helm_source: Option<Arc<str>>,
+}
+
+impl Object {
+    pub fn root(&self) -> NodeRef<'_> {
+        self.doc.node(self.node)
+    }
+
+    pub fn get(&self, path: &[&str]) -> Option<NodeRef<'_>> {
+        self.root().path(path)
+    }
+
+    pub fn spec(&self) -> Option<NodeRef<'_>> {
+        self.root().get("spec")
+    }
+
+    /// The `metadata.name` value, the best place to point at the object as a whole.
+    pub fn name_node(&self) -> NodeRef<'_> {
+        self.get(&["metadata", "name"]).or_else(|| self.root().entry("kind").map(|(k, _)| k)).unwrap_or(self.root())
+    }
+
+    pub fn display_name(&self) -> ObjectName {
+        ObjectName { kind: self.kind.clone(), name: self.name.clone(), namespace: self.namespace.clone() }
+    }
+
+    /// `Kind/name` for messages.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+/// Kinds that have no namespace.
+pub const CLUSTER_SCOPED: &[&str] = &[
+    "ClusterAnalysisTemplate",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "IngressClass",
+    "PriorityClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "GatewayClass",
+    "RuntimeClass",
+];
+
+/// Kinds whose objects rollcheck understands well enough to call them malformed.
+pub const KNOWN_KINDS: &[&str] = &[
+    "Rollout",
+    "AnalysisTemplate",
+    "ClusterAnalysisTemplate",
+    "AnalysisRun",
+    "Experiment",
+    "Service",
+    "Ingress",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "VirtualService",
+    "DestinationRule",
+    "TrafficSplit",
+    "HTTPRoute",
+    "GRPCRoute",
+    "TCPRoute",
+    "TLSRoute",
+    "Gateway",
+];
+
+/// A pod template: the labels its pods get, and who creates them.
+#[derive(Debug)]
+pub struct PodTemplate {
+    pub owner: ObjectId,
+    pub labels: Vec<(String, String)>,
+    /// The `labels` mapping (or the template, when it has none).
+    pub labels_span: Span,
+}
+
+#[derive(Default)]
+pub struct Index {
+    pub objects: Vec<Object>,
+    by_name: HashMap<(String, Option<String>, String), Vec<ObjectId>>,
+    by_kind: HashMap<(String, Option<String>), Vec<ObjectId>>,
+    pub templates: Vec<PodTemplate>,
+    templates_by_label: HashMap<(Option<String>, String, String), Vec<u32>>,
+    templates_by_namespace: HashMap<Option<String>, Vec<u32>>,
+    /// The pod template each workload creates pods from (a Rollout's `workloadRef` resolved).
+    template_of: HashMap<ObjectId, u32>,
+    references: Vec<Vec<Reference>>,
+    referrers: HashMap<(String, Option<String>, String), Vec<(ObjectId, u32)>>,
+}
+
+impl Index {
+    /// Indexes every object of the loaded files. Documents that are not Kubernetes objects are
+    /// skipped; objects of known kinds without a usable name are reported (`invalid-object`).
+    pub fn build(files: &[LoadedFile], default_namespace: &str) -> (Index, Vec<Diagnostic>) {
+        let mut index = Index::default();
+        let mut diagnostics = Vec::new();
+        for file in files {
+            for doc in &file.documents {
+                let Some(root) = doc.root() else { continue };
+                let helm_source: Option<Arc<str>> = doc.helm_source.as_deref().map(Arc::from);
+                if root.get_str("kind") == Some("List") && root.get("items").is_some_and(|i| i.is_seq()) {
+                    let items = root.get("items").into_iter().flat_map(|i| i.items());
+                    for item in items {
+                        index.add(file.id, doc, item, default_namespace, helm_source.clone(), &mut diagnostics);
+                    }
+                } else {
+                    index.add(file.id, doc, root, default_namespace, helm_source.clone(), &mut diagnostics);
+                }
+            }
+        }
+        index.index_templates();
+        index.index_references();
+        (index, diagnostics)
+    }
+
+    fn add(
+        &mut self,
+        file: FileId,
+        doc: &Arc<Document>,
+        node: NodeRef<'_>,
+        default_namespace: &str,
+        helm_source: Option<Arc<str>>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return };
+        let invalid = |at: NodeRef<'_>, message: String, help: &str| {
+            let mut d = Diagnostic::new("invalid-object", Severity::Error, file, at.span(), message);
+            d.help(help);
+            d.helm_source = helm_source.clone();
+            d
+        };
+        let (Some(api_version), Some(kind)) = (api_version.as_str(), kind.as_str()) else {
+            let bad = if api_version.as_str().is_none() { api_version } else { kind };
+            diagnostics.push(invalid(bad, format!("`{}` is not a string", bad.display()), "`apiVersion` and `kind` must be strings, e.g. `kind: Rollout`"));
+            return;
+        };
+        let known = KNOWN_KINDS.contains(&kind);
+        let metadata = node.get("metadata");
+        let name = metadata.and_then(|m| m.get_str("name")).filter(|n| !n.is_empty());
+        let generate_name = metadata.and_then(|m| m.get_str("generateName")).filter(|n| !n.is_empty());
+        if known {
+            let problem = match metadata {
+                None => Some((node.entry("kind").map_or(node, |(k, _)| k), format!("{kind} has no `metadata`"))),
+                Some(m) if !m.is_map() => Some((m, "`metadata` must be a mapping".to_string())),
+                Some(m) if name.is_none() && generate_name.is_none() => {
+                    Some((m.entry("name").map_or(m, |(_, v)| v), format!("{kind} has no `metadata.name`")))
+                }
+                _ => None,
+            };
+            if let Some((at, message)) = problem {
+                diagnostics.push(invalid(at, message, "give the object a name under `metadata: {name: ...}`"));
+                return;
+            }
+            if let Some(spec) = node.get_set("spec").filter(|s| !s.is_map()) {
+                diagnostics.push(invalid(spec, format!("`spec` of a {kind} must be a mapping, not `{}`", spec.display()), "indent the fields of `spec` under it"));
+                return;
+            }
+        }
+        let Some(name) = name.or(generate_name) else { return };
+        let namespace = if CLUSTER_SCOPED.contains(&kind) {
+            None
+        } else {
+            Some(metadata.and_then(|m| m.get_str("namespace")).filter(|n| !n.is_empty()).unwrap_or(default_namespace).to_string())
+        };
+        let id = ObjectId(self.objects.len() as u32);
+        if name.len() == name.trim().len() && generate_name.is_none_or(|_| metadata.and_then(|m| m.get_str("name")).is_some()) {
+            self.by_name.entry((kind.to_string(), namespace.clone(), name.to_string())).or_default().push(id);
+        }
+        self.by_kind.entry((kind.to_string(), namespace.clone())).or_default().push(id);
+        self.objects.push(Object {
+            id,
+            file,
+            doc: doc.clone(),
+            node: node.id,
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            name: name.to_string(),
+            namespace,
+            helm_source,
+        });
+    }
+
+    fn index_templates(&mut self) {
+        let mut templates = Vec::new();
+        for obj in &self.objects {
+            let root = obj.root();
+            let template = match obj.kind.as_str() {
+                "Rollout" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => root.path(&["spec", "template"]),
+                "CronJob" => root.path(&["spec", "jobTemplate", "spec", "template"]),
+                "PodTemplate" => root.get("template"),
+                "Pod" => Some(root),
+                _ => None,
+            };
+            if let Some(t) = template {
+                self.template_of.insert(obj.id, templates.len() as u32);
+                push_template(&mut templates, obj.id, t);
+            }
+            if obj.kind == "Experiment" {
+                for t in root.path(&["spec", "templates"]).into_iter().flat_map(|t| t.items()) {
+                    if let Some(t) = t.get("template") {
+                        push_template(&mut templates, obj.id, t);
+                    }
+                }
+            }
+        }
+        for (i, t) in templates.iter().enumerate() {
+            let ns = self.objects[t.owner.0 as usize].namespace.clone();
+            for (k, v) in &t.labels {
+                self.templates_by_label.entry((ns.clone(), k.clone(), v.clone())).or_default().push(i as u32);
+            }
+            self.templates_by_namespace.entry(ns).or_default().push(i as u32);
+        }
+        self.templates = templates;
+    }
+
+    fn index_references(&mut self) {
+        self.references = self.objects.iter().map(|o| references(&o.kind, o.root())).collect();
+        for (i, refs) in self.references.iter().enumerate() {
+            let obj = &self.objects[i];
+            for (j, r) in refs.iter().enumerate() {
+                let ns = self.target_namespace(obj, r).map(str::to_string);
+                self.referrers.entry((r.kind.to_string(), ns, r.name.clone())).or_default().push((obj.id, j as u32));
+            }
+        }
+        // A Rollout with a `workloadRef` runs the referenced workload's pod template.
+        for i in 0..self.objects.len() {
+            let id = ObjectId(i as u32);
+            if self.objects[i].kind != "Rollout" {
+                continue;
+            }
+            let target = self.references[i].iter().find(|r| r.role == "workloadRef").and_then(|r| self.resolve(&self.objects[i], r));
+            if let Some(t) = target.and_then(|t| self.template_of.get(&t.id).copied()) {
+                self.template_of.insert(id, t);
+            }
+        }
+    }
+
+    /// What `obj` names by reference.
+    pub fn references_of(&self, obj: &Object) -> &[Reference] {
+        &self.references[obj.id.0 as usize]
+    }
+
+    /// Objects that name `obj`, with the reference they use.
+    pub fn referrers_of<'a>(&'a self, obj: &Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
+        let list = self.referrers.get(&(obj.kind.clone(), obj.namespace.clone(), obj.name.clone()));
+        list.into_iter().flatten().map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize]))
+    }
+
+    /// The namespace a reference resolves in.
+    pub fn target_namespace<'a>(&self, from: &'a Object, r: &'a Reference) -> Option<&'a str> {
+        if CLUSTER_SCOPED.contains(&r.kind) { None } else { r.namespace.as_deref().or(from.namespace.as_deref()) }
+    }
+
+    pub fn resolve(&self, from: &Object, r: &Reference) -> Option<&Object> {
+        self.get(r.kind, self.target_namespace(from, r), &r.name)
+    }
+
+    /// The pod template a workload runs (for a Rollout, through its `workloadRef`).
+    pub fn template_of(&self, obj: &Object) -> Option<&PodTemplate> {
+        self.template_of.get(&obj.id).map(|&i| &self.templates[i as usize])
+    }
+
+    pub fn object(&self, id: ObjectId) -> &Object {
+        &self.objects[id.0 as usize]
+    }
+
+    /// The object of this kind and name in the namespace (the first, if it is defined twice).
+    pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        self.all(kind, namespace, name).next()
+    }
+
+    pub fn all<'a>(&'a self, kind: &str, namespace: Option<&str>, name: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        let key = (kind.to_string(), namespace.map(str::to_string), name.to_string());
+        self.by_name.get(&key).into_iter().flatten().map(|id| self.object(*id))
+    }
+
+    /// Every object of a kind in a namespace.
+    pub fn of_kind<'a>(&'a self, kind: &str, namespace: Option<&str>) -> impl Iterator<Item = &'a Object> + 'a {
+        let key = (kind.to_string(), namespace.map(str::to_string));
+        self.by_kind.get(&key).into_iter().flatten().map(|id| self.object(*id))
+    }
+
+    /// Pod templates in a namespace whose labels the selector matches. Uses the rarest
+    /// `matchLabels` pair to narrow the candidates.
+    pub fn templates_matching<'a>(&'a self, namespace: Option<&str>, selector: &'a Selector) -> impl Iterator<Item = &'a PodTemplate> + 'a {
+        let ns = namespace.map(str::to_string);
+        let candidates: &[u32] = match selector
+            .match_labels
+            .iter()
+            .map(|(k, v)| self.templates_by_label.get(&(ns.clone(), k.clone(), v.clone())).map_or(&[][..], |l| &l[..]))
+            .min_by_key(|l| l.len())
+        {
+            Some(list) => list,
+            None => self.templates_by_namespace.get(&ns).map_or(&[][..], |l| &l[..]),
+        };
+        candidates.iter().map(|&i| &self.templates[i as usize]).filter(move |t| selector.matches(&t.labels))
+    }
+
+    /// Pod templates in a namespace, for "closest match" explanations.
+    pub fn templates_in<'a>(&'a self, namespace: Option<&str>) -> impl Iterator<Item = &'a PodTemplate> + 'a {
+        let ns = namespace.map(str::to_string);
+        self.templates_by_namespace.get(&ns).into_iter().flatten().map(|&i| &self.templates[i as usize])
+    }
+}
+
+fn push_template(templates: &mut Vec<PodTemplate>, owner: ObjectId, template: NodeRef<'_>) {
+    let labels_node = template.path(&["metadata", "labels"]);
+    templates.push(PodTemplate {
+        owner,
+        labels: labels_of(labels_node),
+        labels_span: labels_node.unwrap_or(template).span(),
+    });
+}

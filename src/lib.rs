@@ -1,0 +1,16 @@
+//! rollcheck: a linter for Argo Rollouts manifests.
+//!
+//! load (bytes → span-preserving documents) → index (objects, selectors, references) →
+//! rules (pure checks that emit diagnostics) → report (human, JSON).
+
+pub mod cli;
+pub mod diagnostic;
+pub mod index;
+pub mod lint;
+pub mod load;
+pub mod refs;
+pub mod report;
+pub mod rules;
+pub mod selector;
+pub mod source;
+pub mod yaml;

@@ -1,0 +1,165 @@
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::lint::Outcome;
+use crate::source::{SourceFile, Span};
+
+/// A file shown under another name (the Helm template a document came from).
+struct Named<'a> {
+    file: &'a SourceFile,
+    name: &'a str,
+}
+
+impl SourceCode for Named<'_> {
+    fn read_span<'b>(&'b self, span: &SourceSpan, before: usize, after: usize) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let inner = self.file.read_span(span, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+fn source_span(span: Span) -> SourceSpan {
+    SourceSpan::from((span.start as usize, span.len()))
+}
+
+/// A related place rendered as a nested note with its own snippet.
+struct Note<'a> {
+    message: &'a str,
+    span: Span,
+    source: Named<'a>,
+}
+
+struct Report<'a> {
+    d: &'a Diagnostic,
+    source: Named<'a>,
+    notes: Vec<Note<'a>>,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.d.rule))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.d.help.as_deref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let label = LabeledSpan::new_primary_with_span(self.d.label.clone(), source_span(self.d.span));
+        Some(Box::new(std::iter::once(label)))
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.notes.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.notes.iter().map(|n| n as &dyn miette::Diagnostic)))
+    }
+}
+
+impl fmt::Display for Note<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+impl fmt::Debug for Note<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+impl std::error::Error for Note<'_> {}
+
+impl miette::Diagnostic for Note<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(None, source_span(self.span)))))
+    }
+}
+
+fn display_name(file: &SourceFile, helm_source: Option<&str>) -> String {
+    match helm_source {
+        Some(template) => format!("{} (from {template})", file.name),
+        None => file.name.clone(),
+    }
+}
+
+/// Renders every diagnostic (in parallel, then in order) and a summary line.
+pub fn render_human(outcome: &Outcome, color: bool) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
+    let rendered: Vec<String> = outcome
+        .diagnostics
+        .par_iter()
+        .map(|d| {
+            let file = &outcome.file(d.file).source;
+            let name = display_name(file, d.helm_source.as_deref());
+            let notes = d
+                .related
+                .iter()
+                .map(|r| {
+                    let rfile = &outcome.file(r.file).source;
+                    Note { message: &r.message, span: r.span, source: Named { file: rfile, name: &rfile.name } }
+                })
+                .collect();
+            let report = Report { d, source: Named { file, name: &name }, notes };
+            let mut out = String::from("\n");
+            if handler.render_report(&mut out, &report).is_err() {
+                out = format!("{}: {}[{}] {}\n", file.name, d.severity.as_str(), d.rule, d.message);
+            }
+            out
+        })
+        .collect();
+    let mut text = rendered.concat();
+    let s = &outcome.summary;
+    let files = plural(s.files, "file");
+    if s.errors + s.warnings + s.infos == 0 {
+        text.push_str(&format!("No problems found in {files} ({}, {}).\n", plural(s.documents, "document"), plural(s.objects, "object")));
+    } else {
+        text.push_str(&format!(
+            "Found {}, {} and {} in {files} ({}, {}).\n",
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.infos, "info"),
+            plural(s.documents, "document"),
+            plural(s.objects, "object")
+        ));
+    }
+    text
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}

@@ -1,0 +1,102 @@
+//! The rule registry. A rule is one file: its metadata (`RULE`), its check and its tests; its
+//! documentation is `rules/<id>.md` at the repository root.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::index::{Index, Object};
+use crate::source::Span;
+use crate::yaml::NodeRef;
+
+mod analysis_missing_arg;
+mod canary_step_invalid;
+mod invalid_duration;
+mod invalid_object;
+mod rollout_selector_mismatch;
+mod rollout_strategy;
+mod service_role_conflict;
+mod service_selects_no_pods;
+mod unrendered_template;
+mod unresolved_reference;
+mod yaml_duplicate_key;
+mod yaml_syntax;
+
+pub mod duration;
+
+pub struct Rule {
+    /// Kebab-case id, a contract with users' configuration and suppressions.
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The object kinds the check runs on.
+    pub kinds: &'static [&'static str],
+    /// `None` for findings the loader or the indexer makes (syntax, duplicate keys...).
+    pub check: Option<fn(&mut Cx<'_>)>,
+    /// The doc page, `rules/<id>.md`.
+    pub doc: &'static str,
+}
+
+/// Every rule, sorted by id.
+pub static ALL: &[&Rule] = &[
+    &analysis_missing_arg::RULE,
+    &canary_step_invalid::RULE,
+    &invalid_duration::RULE,
+    &invalid_object::RULE,
+    &rollout_selector_mismatch::RULE,
+    &rollout_strategy::RULE,
+    &service_role_conflict::RULE,
+    &service_selects_no_pods::RULE,
+    &unrendered_template::RULE,
+    &unresolved_reference::RULE,
+    &yaml_duplicate_key::RULE,
+    &yaml_syntax::RULE,
+];
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.id == id)
+}
+
+/// Where a rule's documentation is published.
+pub fn doc_url(id: &str) -> String {
+    format!("https://github.com/rollcheck/rollcheck/blob/main/rules/{id}.md")
+}
+
+/// What a check sees: the object under test and the index of everything else.
+pub struct Cx<'a> {
+    pub obj: &'a Object,
+    pub index: &'a Index,
+    rule: &'static Rule,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(rule: &'static Rule, obj: &'a Object, index: &'a Index, out: &'a mut Vec<Diagnostic>) -> Cx<'a> {
+        Cx { obj, index, rule, out }
+    }
+
+    /// Reports a finding at a node of the object under test.
+    pub fn report(&mut self, at: NodeRef<'_>, message: impl Into<String>) -> &mut Diagnostic {
+        self.report_span(at.span(), message)
+    }
+
+    pub fn report_span(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        let mut d = Diagnostic::new(self.rule.id, self.rule.severity, self.obj.file, span, message);
+        d.object = Some(self.obj.display_name());
+        d.helm_source = self.obj.helm_source.clone();
+        self.out.push(d);
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// The namespace references from the object under test resolve in.
+    pub fn namespace(&self) -> Option<&'a str> {
+        self.obj.namespace.as_deref()
+    }
+}
+
+/// Runs every per-object rule on one object.
+pub fn check_object(obj: &Object, index: &Index, out: &mut Vec<Diagnostic>) {
+    for rule in ALL {
+        let Some(check) = rule.check else { continue };
+        if rule.kinds.contains(&obj.kind.as_str()) {
+            check(&mut Cx::new(rule, obj, index, out));
+        }
+    }
+}

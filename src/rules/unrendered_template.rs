@@ -1,0 +1,13 @@
+//! Reported by the loader (`load.rs`) when a file holds Helm `{{ }}` actions.
+
+use super::Rule;
+use crate::diagnostic::Severity;
+
+pub const RULE: Rule = Rule {
+    id: "unrendered-template",
+    severity: Severity::Warning,
+    summary: "a Helm template that was not rendered; lint `helm template` output instead",
+    kinds: &[],
+    check: None,
+    doc: include_str!("../../rules/unrendered-template.md"),
+};

@@ -1,0 +1,42 @@
+use super::{Cx, Rule};
+use crate::diagnostic::{Severity, did_you_mean};
+
+pub const RULE: Rule = Rule {
+    id: "unresolved-reference",
+    severity: Severity::Error,
+    summary: "a Service, Ingress, analysis template, VirtualService, DestinationRule or workload named by reference does not exist",
+    kinds: &["Rollout", "Ingress", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment", "HorizontalPodAutoscaler"],
+    check: Some(check),
+    doc: include_str!("../../rules/unresolved-reference.md"),
+};
+
+fn check(cx: &mut Cx<'_>) {
+    let index = cx.index;
+    for r in index.references_of(cx.obj) {
+        if index.resolve(cx.obj, r).is_some() {
+            continue;
+        }
+        let namespace = index.target_namespace(cx.obj, r);
+        let names: Vec<&str> = index.of_kind(r.kind, namespace).map(|o| o.name.as_str()).collect();
+        let suggestion = did_you_mean(&r.name, names.iter().copied());
+        let where_ = match namespace {
+            Some(ns) => format!(" in namespace `{ns}`"),
+            None => String::new(),
+        };
+        let node = cx.obj.doc.node(r.at);
+        let d = cx.report(node, format!("{} `{}` not found{where_}", r.kind, r.name));
+        d.label(format!("{} names a {} that the linted files do not define", r.role, r.kind));
+        match suggestion {
+            Some(s) => {
+                let target = index.get(r.kind, namespace, s).expect("suggested from the index");
+                d.help(format!("did you mean `{s}`?")).related(target.file, target.name_node().span(), format!("{} `{s}` is defined here", r.kind));
+            }
+            None if r.kind == "AnalysisTemplate" && index.get("ClusterAnalysisTemplate", None, &r.name).is_some() => {
+                d.help("a ClusterAnalysisTemplate has this name: add `clusterScope: true` to the reference");
+            }
+            None => {
+                d.help(format!("define the {} `{}`{where_}, fix the name, or lint it together with the files that define it", r.kind, r.name));
+            }
+        }
+    }
+}

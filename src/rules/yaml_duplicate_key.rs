@@ -1,0 +1,13 @@
+//! Reported by the loader (`load.rs`) from the duplicate keys the tree builder keeps.
+
+use super::Rule;
+use crate::diagnostic::Severity;
+
+pub const RULE: Rule = Rule {
+    id: "yaml-duplicate-key",
+    severity: Severity::Error,
+    summary: "a mapping repeats a key; Kubernetes silently keeps only the last value",
+    kinds: &[],
+    check: None,
+    doc: include_str!("../../rules/yaml-duplicate-key.md"),
+};

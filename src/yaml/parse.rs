@@ -1,0 +1,377 @@
+//! Events from granit-parser to [`Document`] trees, one per document of the stream.
+//! A syntax error drops only its own document: parsing resumes at the next `---`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use granit_parser::{Event, Options, Parser, ScalarStyle};
+
+use super::resolve::{Resolved, resolve_plain};
+use super::tree::{Document, Node, NodeId, NodeKind, Scalar, Style, Text};
+use crate::source::Span;
+
+/// An error that made a document unreadable.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Default)]
+pub struct Stream {
+    pub documents: Vec<Document>,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Collections nested deeper than this are a syntax error (the parser enforces it).
+pub const MAX_DEPTH: usize = 200;
+
+enum Frame {
+    Seq { start: usize, anchor: usize, flow: bool, items: Vec<NodeId> },
+    Map { start: usize, anchor: usize, flow: bool, entries: Vec<(NodeId, NodeId)>, key: Option<NodeId> },
+}
+
+struct Builder {
+    text: Arc<str>,
+    nodes: Vec<Node>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, NodeId>,
+    root: Option<NodeId>,
+    start: usize,
+    helm_source: Option<String>,
+    comments: Vec<Span>,
+    duplicate_keys: Vec<(NodeId, NodeId)>,
+}
+
+impl Builder {
+    fn new(text: Arc<str>, start: usize) -> Builder {
+        Builder {
+            text,
+            nodes: Vec::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            root: None,
+            start,
+            helm_source: None,
+            comments: Vec::new(),
+            duplicate_keys: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, span: Span, kind: NodeKind, anchor: usize) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node { span, kind });
+        if anchor != 0 {
+            self.anchors.insert(anchor, id);
+        }
+        self.attach(id);
+        id
+    }
+
+    fn attach(&mut self, id: NodeId) {
+        match self.stack.last_mut() {
+            None => self.root = Some(id),
+            Some(Frame::Seq { items, .. }) => items.push(id),
+            Some(Frame::Map { key, entries, .. }) => match key.take() {
+                None => *key = Some(id),
+                Some(k) => entries.push((k, id)),
+            },
+        }
+    }
+
+    /// Block collections end at their last child (their end event sits past trailing blank
+    /// lines); flow collections end at their closing bracket.
+    fn end_span(&self, start: usize, flow: bool, end_event: Span, last: Option<NodeId>) -> Span {
+        let end = match (flow, last) {
+            (false, Some(id)) => self.nodes[id.0 as usize].span.end as usize,
+            (false, None) => start,
+            (true, _) => end_event.end as usize,
+        };
+        Span::new(start, end.max(start))
+    }
+
+    fn finish(self, end: usize) -> Document {
+        Document {
+            text: self.text,
+            nodes: self.nodes,
+            root: self.root,
+            span: Span::new(self.start, end.max(self.start)),
+            helm_source: self.helm_source,
+            comments: self.comments,
+            duplicate_keys: self.duplicate_keys,
+        }
+    }
+
+    fn key_text(&self, id: NodeId) -> Option<String> {
+        let doc_node = &self.nodes[id.0 as usize];
+        match &doc_node.kind {
+            NodeKind::Scalar(s) => {
+                let text = match &s.text {
+                    Text::Source(sp) => &self.text[sp.start as usize..sp.end as usize],
+                    Text::Owned(t) => t,
+                };
+                Some(match (s.style, super::resolve::key_string(text, s.value)) {
+                    (Style::Plain, Some(k)) => k,
+                    _ => text.to_string(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn record_duplicates(&mut self, entries: &[(NodeId, NodeId)]) {
+        let mut seen: HashMap<String, NodeId> = HashMap::with_capacity(entries.len());
+        for &(k, _) in entries {
+            let Some(key) = self.key_text(k) else { continue };
+            if key == "<<" {
+                continue;
+            }
+            if let Some(&first) = seen.get(&key) {
+                self.duplicate_keys.push((k, first));
+            } else {
+                seen.insert(key, k);
+            }
+        }
+    }
+}
+
+fn byte_span(text: &str, span: &granit_parser::Span) -> Span {
+    match span.byte_range() {
+        Some(r) => Span::new(r.start.min(text.len()), r.end.min(text.len())),
+        None => Span::new(text.len(), text.len()),
+    }
+}
+
+/// Where a borrowed value sits in the source, when it is a plain slice of it.
+fn source_slice(text: &str, value: &str) -> Option<Span> {
+    let base = text.as_ptr() as usize;
+    let ptr = value.as_ptr() as usize;
+    (ptr >= base && ptr + value.len() <= base + text.len()).then(|| Span::new(ptr - base, ptr - base + value.len()))
+}
+
+fn scalar_value(value: &str, style: Style, tag: Option<&granit_parser::Tag>) -> Resolved {
+    if let Some(tag) = tag
+        && tag.is_yaml_core_schema()
+    {
+        return match tag.suffix() {
+            "str" | "binary" | "timestamp" => Resolved::Str,
+            "null" => Resolved::Null,
+            "bool" | "int" | "float" => match resolve_plain(value) {
+                Resolved::Str => Resolved::Str,
+                r => r,
+            },
+            _ => Resolved::Str,
+        };
+    }
+    if tag.is_some() || style != Style::Plain { Resolved::Str } else { resolve_plain(value) }
+}
+
+fn helm_source_of(comment: &str) -> Option<String> {
+    let rest = comment.trim_start_matches('#').trim().strip_prefix("Source:")?;
+    let path = rest.trim();
+    (!path.is_empty()).then(|| path.to_string())
+}
+
+/// Parses a whole stream. Never panics; documents after a broken one are still returned.
+pub fn parse_stream(text: Arc<str>) -> Stream {
+    let src: &str = &text;
+    let mut options = Options::default();
+    options.flow_nesting_limit = MAX_DEPTH;
+    options.block_nesting_limit = MAX_DEPTH;
+    let mut parser = Parser::new_from_str_with_options(src, options);
+    let mut out = Stream::default();
+    let mut doc: Option<Builder> = None;
+    // A `# Source:` comment seen between documents belongs to the next one.
+    let mut pending_source: Option<String> = None;
+    let mut pending_comments: Vec<Span> = Vec::new();
+    let mut last_error_at: Option<u32> = None;
+
+    loop {
+        let event = match parser.next_event() {
+            None => break,
+            Some(Ok(ev)) => ev,
+            Some(Err(err)) => {
+                let at = err.marker().byte_offset().unwrap_or(src.len()).min(src.len());
+                let span = Span::new(at, (at + 1).min(src.len()).max(at));
+                if last_error_at.is_some_and(|prev| prev >= span.start) {
+                    break;
+                }
+                last_error_at = Some(span.start);
+                out.errors.push(SyntaxError { span, message: err.info() });
+                doc = None;
+                pending_source = None;
+                match parser.proceed_next_document() {
+                    Ok(true) => continue,
+                    _ => break,
+                }
+            }
+        };
+        let (event, span) = event;
+        let sp = byte_span(src, &span);
+        match event {
+            Event::StreamStart | Event::StreamEnd => {}
+            Event::DocumentStart(..) => {
+                let mut b = Builder::new(text.clone(), sp.start as usize);
+                b.helm_source = pending_source.take();
+                b.comments = std::mem::take(&mut pending_comments);
+                doc = Some(b);
+            }
+            Event::DocumentEnd => {
+                if let Some(b) = doc.take() {
+                    let end = b.root.map_or(sp.end as usize, |r| b.nodes[r.0 as usize].span.end as usize).max(sp.end as usize);
+                    out.documents.push(b.finish(end));
+                }
+            }
+            Event::Comment(comment, _) => {
+                let source = helm_source_of(&comment);
+                match doc.as_mut() {
+                    Some(b) if b.root.is_none() || !b.stack.is_empty() => {
+                        b.comments.push(sp);
+                        if b.helm_source.is_none() && b.root.is_none() && b.stack.is_empty() {
+                            b.helm_source = source;
+                        }
+                    }
+                    Some(b) if source.is_none() => b.comments.push(sp),
+                    _ => {
+                        pending_comments.push(sp);
+                        if source.is_some() {
+                            pending_source = source;
+                        }
+                    }
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let Some(b) = doc.as_mut() else { continue };
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    _ => Style::Block,
+                };
+                let resolved = scalar_value(&value, style, tag.as_deref());
+                let stored = match &value {
+                    Cow::Borrowed(v) => source_slice(src, v).map(Text::Source),
+                    Cow::Owned(_) => None,
+                }
+                .unwrap_or_else(|| Text::Owned(value.as_ref().into()));
+                b.push(sp, NodeKind::Scalar(Scalar { text: stored, style, value: resolved }), anchor);
+            }
+            Event::SequenceStart(st, anchor, _) => {
+                let Some(b) = doc.as_mut() else { continue };
+                let flow = st == granit_parser::StructureStyle::Flow;
+                b.stack.push(Frame::Seq { start: sp.start as usize, anchor, flow, items: Vec::new() });
+            }
+            Event::MappingStart(st, anchor, _) => {
+                let Some(b) = doc.as_mut() else { continue };
+                let flow = st == granit_parser::StructureStyle::Flow;
+                b.stack.push(Frame::Map { start: sp.start as usize, anchor, flow, entries: Vec::new(), key: None });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(b) = doc.as_mut() else { continue };
+                let Some(frame) = b.stack.pop() else { continue };
+                let (kind, start, anchor, flow, last) = match frame {
+                    Frame::Seq { start, anchor, flow, items } => {
+                        let last = items.last().copied();
+                        (NodeKind::Seq(items), start, anchor, flow, last)
+                    }
+                    Frame::Map { start, anchor, flow, entries, .. } => {
+                        b.record_duplicates(&entries);
+                        let last = entries.last().map(|e| e.1);
+                        (NodeKind::Map(entries), start, anchor, flow, last)
+                    }
+                };
+                let span = b.end_span(start, flow, sp, last);
+                b.push(span, kind, anchor);
+            }
+            Event::Alias(anchor) => {
+                let Some(b) = doc.as_mut() else { continue };
+                match b.anchors.get(&anchor).copied() {
+                    Some(target) => {
+                        b.push(sp, NodeKind::Alias(target), 0);
+                    }
+                    None => {
+                        out.errors.push(SyntaxError {
+                            span: sp,
+                            message: "alias refers to an anchor on a node that encloses it (a recursive alias)".into(),
+                        });
+                        doc = None;
+                        match parser.proceed_next_document() {
+                            Ok(true) => continue,
+                            _ => break,
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Stream {
+        parse_stream(Arc::from(s))
+    }
+
+    #[test]
+    fn keeps_spans_of_keys_and_values() {
+        let s = parse("a:\n  b: café-svc\n  c: 'x'\n");
+        let doc = &s.documents[0];
+        let root = doc.root().unwrap();
+        let (k, v) = root.get("a").unwrap().entry("b").unwrap();
+        assert_eq!(&doc.text[k.span().start as usize..k.span().end as usize], "b");
+        assert_eq!(&doc.text[v.span().start as usize..v.span().end as usize], "café-svc");
+        assert_eq!(root.path(&["a", "c"]).unwrap().as_str(), Some("x"));
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_the_next() {
+        let s = parse("a: 1\n---\nb: [1, 2\n---\nc: 3\n");
+        assert_eq!(s.errors.len(), 1);
+        let keys: Vec<_> = s.documents.iter().filter_map(|d| d.root()).flat_map(|r| r.entries().map(|(k, _)| k.text().unwrap().to_string()).collect::<Vec<_>>()).collect();
+        assert_eq!(keys, ["a", "c"]);
+    }
+
+    #[test]
+    fn helm_source_comment_is_kept() {
+        let s = parse("---\n# Source: chart/templates/svc.yaml\napiVersion: v1\n---\n# Source: chart/templates/ro.yaml\nkind: Rollout\n");
+        let sources: Vec<_> = s.documents.iter().map(|d| d.helm_source.clone()).collect();
+        assert_eq!(sources, [Some("chart/templates/svc.yaml".into()), Some("chart/templates/ro.yaml".into())]);
+    }
+
+    #[test]
+    fn duplicate_keys_and_merges() {
+        let s = parse("base: &b {x: 1}\nm:\n  <<: *b\n  port: 2\n  port: 3\n");
+        let doc = &s.documents[0];
+        assert_eq!(doc.duplicate_keys.len(), 1);
+        let m = doc.root().unwrap().get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().as_i64(), Some(1));
+        assert_eq!(m.get("port").unwrap().as_i64(), Some(3));
+        // YAML 1.1: a plain `y` key is the boolean true, as Kubernetes reads it.
+        let s = parse("y: 1\n");
+        assert!(s.documents[0].root().unwrap().get("true").is_some());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let s = parse(&"[".repeat(100_000));
+        assert!(!s.errors.is_empty());
+        let s = parse(&"- ".repeat(20_000));
+        assert!(!s.errors.is_empty());
+    }
+
+    #[test]
+    fn alias_bomb_is_cheap() {
+        let mut y = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = format!("*a{}", i - 1);
+            y.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 9].join(", ")));
+        }
+        let s = parse(&y);
+        assert!(s.errors.is_empty());
+        assert!(s.documents[0].nodes.len() < 200);
+    }
+}
