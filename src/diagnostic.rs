@@ -54,7 +54,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(rule: &'static str, severity: Severity, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn new(
+        rule: &'static str,
+        severity: Severity,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             rule,
             severity,

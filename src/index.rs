@@ -113,10 +113,13 @@ pub struct PodTemplate {
     pub labels_span: Span,
 }
 
+/// (kind, namespace, name): how objects are looked up.
+type ObjectKey = (String, Option<String>, String);
+
 #[derive(Default)]
 pub struct Index {
     pub objects: Vec<Object>,
-    by_name: HashMap<(String, Option<String>, String), Vec<ObjectId>>,
+    by_name: HashMap<ObjectKey, Vec<ObjectId>>,
     by_kind: HashMap<(String, Option<String>), Vec<ObjectId>>,
     pub templates: Vec<PodTemplate>,
     templates_by_label: HashMap<(Option<String>, String, String), Vec<u32>>,
@@ -124,7 +127,7 @@ pub struct Index {
     /// The pod template each workload creates pods from (a Rollout's `workloadRef` resolved).
     template_of: HashMap<ObjectId, u32>,
     references: Vec<Vec<Reference>>,
-    referrers: HashMap<(String, Option<String>, String), Vec<(ObjectId, u32)>>,
+    referrers: HashMap<ObjectKey, Vec<(ObjectId, u32)>>,
 }
 
 impl Index {
@@ -170,7 +173,11 @@ impl Index {
         };
         let (Some(api_version), Some(kind)) = (api_version.as_str(), kind.as_str()) else {
             let bad = if api_version.as_str().is_none() { api_version } else { kind };
-            diagnostics.push(invalid(bad, format!("`{}` is not a string", bad.display()), "`apiVersion` and `kind` must be strings, e.g. `kind: Rollout`"));
+            diagnostics.push(invalid(
+                bad,
+                format!("`{}` is not a string", bad.display()),
+                "`apiVersion` and `kind` must be strings, e.g. `kind: Rollout`",
+            ));
             return;
         };
         let known = KNOWN_KINDS.contains(&kind);
@@ -191,7 +198,11 @@ impl Index {
                 return;
             }
             if let Some(spec) = node.get_set("spec").filter(|s| !s.is_map()) {
-                diagnostics.push(invalid(spec, format!("`spec` of a {kind} must be a mapping, not `{}`", spec.display()), "indent the fields of `spec` under it"));
+                diagnostics.push(invalid(
+                    spec,
+                    format!("`spec` of a {kind} must be a mapping, not `{}`", spec.display()),
+                    "indent the fields of `spec` under it",
+                ));
                 return;
             }
         }
@@ -199,10 +210,18 @@ impl Index {
         let namespace = if CLUSTER_SCOPED.contains(&kind) {
             None
         } else {
-            Some(metadata.and_then(|m| m.get_str("namespace")).filter(|n| !n.is_empty()).unwrap_or(default_namespace).to_string())
+            Some(
+                metadata
+                    .and_then(|m| m.get_str("namespace"))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(default_namespace)
+                    .to_string(),
+            )
         };
         let id = ObjectId(self.objects.len() as u32);
-        if name.len() == name.trim().len() && generate_name.is_none_or(|_| metadata.and_then(|m| m.get_str("name")).is_some()) {
+        if name.len() == name.trim().len()
+            && generate_name.is_none_or(|_| metadata.and_then(|m| m.get_str("name")).is_some())
+        {
             self.by_name.entry((kind.to_string(), namespace.clone(), name.to_string())).or_default().push(id);
         }
         self.by_kind.entry((kind.to_string(), namespace.clone())).or_default().push(id);
@@ -224,7 +243,9 @@ impl Index {
         for obj in &self.objects {
             let root = obj.root();
             let template = match obj.kind.as_str() {
-                "Rollout" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => root.path(&["spec", "template"]),
+                "Rollout" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
+                    root.path(&["spec", "template"])
+                }
                 "CronJob" => root.path(&["spec", "jobTemplate", "spec", "template"]),
                 "PodTemplate" => root.get("template"),
                 "Pod" => Some(root),
@@ -267,7 +288,10 @@ impl Index {
             if self.objects[i].kind != "Rollout" {
                 continue;
             }
-            let target = self.references[i].iter().find(|r| r.role == "workloadRef").and_then(|r| self.resolve(&self.objects[i], r));
+            let target = self.references[i]
+                .iter()
+                .find(|r| r.role == "workloadRef")
+                .and_then(|r| self.resolve(&self.objects[i], r));
             if let Some(t) = target.and_then(|t| self.template_of.get(&t.id).copied()) {
                 self.template_of.insert(id, t);
             }
@@ -321,7 +345,11 @@ impl Index {
 
     /// Pod templates in a namespace whose labels the selector matches. Uses the rarest
     /// `matchLabels` pair to narrow the candidates.
-    pub fn templates_matching<'a>(&'a self, namespace: Option<&str>, selector: &'a Selector) -> impl Iterator<Item = &'a PodTemplate> + 'a {
+    pub fn templates_matching<'a>(
+        &'a self,
+        namespace: Option<&str>,
+        selector: &'a Selector,
+    ) -> impl Iterator<Item = &'a PodTemplate> + 'a {
         let ns = namespace.map(str::to_string);
         let candidates: &[u32] = match selector
             .match_labels

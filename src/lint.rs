@@ -65,7 +65,15 @@ pub fn lint_files(files: Vec<LoadedFile>, namespace: &str) -> Outcome {
     let mut diagnostics: Vec<Diagnostic> = files.iter().flat_map(|f| f.diagnostics.iter().cloned()).collect();
     diagnostics.extend(index_diagnostics);
     diagnostics.extend(rule_diagnostics);
-    diagnostics.sort_by(|a, b| (a.file, a.span.start, a.rule, &a.message, a.span.end).cmp(&(b.file, b.span.start, b.rule, &b.message, b.span.end)));
+    diagnostics.sort_by(|a, b| {
+        (a.file, a.span.start, a.rule, &a.message, a.span.end).cmp(&(
+            b.file,
+            b.span.start,
+            b.rule,
+            &b.message,
+            b.span.end,
+        ))
+    });
     diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
     let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
     let summary = Summary {

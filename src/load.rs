@@ -97,10 +97,13 @@ pub fn discover(paths: &[String], excludes: &GlobSet) -> (Vec<Input>, Vec<IoErro
                     inputs.push(Input::File(path));
                 }
             }
-            Ok(_) => errors.push(IoError { path: arg.clone(), message: "not a regular file (a FIFO, socket or device); pass files or directories".into() }),
+            Ok(_) => errors.push(IoError {
+                path: arg.clone(),
+                message: "not a regular file (a FIFO, socket or device); pass files or directories".into(),
+            }),
         }
     }
-    let stdin = inputs.iter().any(|i| *i == Input::Stdin);
+    let stdin = inputs.contains(&Input::Stdin);
     let mut files: Vec<Input> = inputs.into_iter().filter(|i| *i != Input::Stdin).collect();
     files.sort();
     files.dedup();
@@ -196,13 +199,21 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
             let at = e.utf8_error().valid_up_to();
             let bad = e.as_bytes()[at];
             let source = Arc::new(SourceFile::new(name, Arc::from(String::from_utf8_lossy(e.as_bytes()).into_owned())));
-            let d = syntax(Span::new(at, at + 1), format!("not UTF-8 text: invalid byte 0x{bad:02X}"), "rollcheck reads YAML and JSON manifests, which must be UTF-8; is this a binary file?");
+            let d = syntax(
+                Span::new(at, at + 1),
+                format!("not UTF-8 text: invalid byte 0x{bad:02X}"),
+                "rollcheck reads YAML and JSON manifests, which must be UTF-8; is this a binary file?",
+            );
             return LoadedFile { id, source, documents: Vec::new(), diagnostics: vec![d] };
         }
     };
     let source = Arc::new(SourceFile::new(name, text.clone()));
     if let Some(at) = text.bytes().take(8192).position(|b| b == 0) {
-        let d = syntax(Span::new(at, at + 1), "binary content: a NUL byte".into(), "rollcheck reads YAML and JSON manifests; exclude binary files with --exclude");
+        let d = syntax(
+            Span::new(at, at + 1),
+            "binary content: a NUL byte".into(),
+            "rollcheck reads YAML and JSON manifests; exclude binary files with --exclude",
+        );
         return LoadedFile { id, source, documents: Vec::new(), diagnostics: vec![d] };
     }
     if let Some(span) = find_helm_action(&text) {
@@ -221,17 +232,31 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
     let mut diagnostics: Vec<Diagnostic> = stream
         .errors
         .into_iter()
-        .map(|e| syntax(e.span, format!("invalid YAML: {}", e.message), "fix the YAML at this position; the other documents of the stream were still linted"))
+        .map(|e| {
+            syntax(
+                e.span,
+                format!("invalid YAML: {}", e.message),
+                "fix the YAML at this position; the other documents of the stream were still linted",
+            )
+        })
         .collect();
     for doc in &stream.documents {
         for &(dup, first) in &doc.duplicate_keys {
             let dup = doc.node(dup);
             let first = doc.node(first);
             let key = dup.key_text().unwrap_or_default();
-            let mut d = Diagnostic::new("yaml-duplicate-key", Severity::Error, id, dup.span(), format!("duplicate key `{key}`: Kubernetes keeps only this last value"));
-            d.label("repeated here")
-                .help(format!("remove one of the two `{key}` entries, or merge them"))
-                .related(id, first.span(), "first defined here");
+            let mut d = Diagnostic::new(
+                "yaml-duplicate-key",
+                Severity::Error,
+                id,
+                dup.span(),
+                format!("duplicate key `{key}`: Kubernetes keeps only this last value"),
+            );
+            d.label("repeated here").help(format!("remove one of the two `{key}` entries, or merge them")).related(
+                id,
+                first.span(),
+                "first defined here",
+            );
             d.helm_source = doc.helm_source.as_deref().map(Arc::from);
             diagnostics.push(d);
         }
@@ -243,7 +268,8 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
 /// The first `{{ ... }}` that is a Helm/Go-template action rather than an Argo Rollouts
 /// placeholder (`{{args.x}}`, `{{templates.x}}`, `{{metrics.x}}`...).
 fn find_helm_action(text: &str) -> Option<Span> {
-    const ARGO_PREFIXES: &[&str] = &["args.", "templates.", "metrics.", "inputs.", "workflow.", "experiment.", "steps.", "tasks."];
+    const ARGO_PREFIXES: &[&str] =
+        &["args.", "templates.", "metrics.", "inputs.", "workflow.", "experiment.", "steps.", "tasks."];
     let mut from = 0;
     while let Some(pos) = text[from..].find("{{") {
         let start = from + pos;

@@ -152,7 +152,10 @@ fn rollout(spec: Option<NodeRef<'_>>, out: &mut Vec<Reference>) {
         push(out, "Service", "rootService", alb.get("rootService"));
     }
     if let Some(istio) = routing.get("istio") {
-        let vss = istio.get("virtualService").into_iter().chain(istio.get("virtualServices").into_iter().flat_map(|l| l.items()));
+        let vss = istio
+            .get("virtualService")
+            .into_iter()
+            .chain(istio.get("virtualServices").into_iter().flat_map(|l| l.items()));
         for vs in vss {
             if let Some(name) = vs.get("name")
                 && let Some(full) = name.as_str()
@@ -163,7 +166,13 @@ fn rollout(spec: Option<NodeRef<'_>>, out: &mut Vec<Reference>) {
                     Some((n, ns)) => (n.to_string(), Some(ns.to_string())),
                     None => (full.to_string(), None),
                 };
-                out.push(Reference { kind: "VirtualService", name: name_part, namespace: ns, at: name.id, role: "virtualService" });
+                out.push(Reference {
+                    kind: "VirtualService",
+                    name: name_part,
+                    namespace: ns,
+                    at: name.id,
+                    role: "virtualService",
+                });
             }
         }
         push(out, "DestinationRule", "destinationRule", istio.path(&["destinationRule", "name"]));

@@ -51,7 +51,10 @@ impl Selector {
         let mut sel = Selector::default();
         if let Some(ml) = node.get_set("matchLabels") {
             if !ml.is_map() {
-                errors.push(SelectorError { at: ml, message: "`matchLabels` must be a mapping of label keys to values".into() });
+                errors.push(SelectorError {
+                    at: ml,
+                    message: "`matchLabels` must be a mapping of label keys to values".into(),
+                });
             }
             for (k, v) in ml.entries() {
                 let key = k.key_text().map(|s| s.into_owned()).unwrap_or_default();
@@ -61,13 +64,20 @@ impl Selector {
                 match v.as_str() {
                     Some(value) => {
                         if let Some(problem) = label_value_problem(value) {
-                            errors.push(SelectorError { at: v, message: format!("label value {value:?} is invalid: {problem}") });
+                            errors.push(SelectorError {
+                                at: v,
+                                message: format!("label value {value:?} is invalid: {problem}"),
+                            });
                         }
                         sel.match_labels.push((key, value.to_string()));
                     }
                     None => errors.push(SelectorError {
                         at: v,
-                        message: format!("label value `{}` is not a string (Kubernetes reads it as a {})", v.display(), type_word(v)),
+                        message: format!(
+                            "label value `{}` is not a string (Kubernetes reads it as a {})",
+                            v.display(),
+                            type_word(v)
+                        ),
                     }),
                 }
             }
@@ -87,16 +97,24 @@ impl Selector {
                     _ => {
                         errors.push(SelectorError {
                             at: op_node,
-                            message: format!("operator `{}` is not one of In, NotIn, Exists, DoesNotExist", op_node.display()),
+                            message: format!(
+                                "operator `{}` is not one of In, NotIn, Exists, DoesNotExist",
+                                op_node.display()
+                            ),
                         });
                         continue;
                     }
                 };
                 if let Some(problem) = label_key_problem(&key) {
-                    errors.push(SelectorError { at: expr.get("key").unwrap_or(expr), message: format!("label key {key:?} is invalid: {problem}") });
+                    errors.push(SelectorError {
+                        at: expr.get("key").unwrap_or(expr),
+                        message: format!("label key {key:?} is invalid: {problem}"),
+                    });
                 }
                 let values_node = expr.get_set("values");
-                let values: Vec<String> = values_node.map(|v| v.items().filter_map(|i| i.text().map(str::to_string)).collect()).unwrap_or_default();
+                let values: Vec<String> = values_node
+                    .map(|v| v.items().filter_map(|i| i.text().map(str::to_string)).collect())
+                    .unwrap_or_default();
                 match operator {
                     Operator::In | Operator::NotIn if values.is_empty() => errors.push(SelectorError {
                         at: values_node.unwrap_or(op_node),
@@ -141,9 +159,10 @@ impl Selector {
                 _ => {}
             }
         }
-        self.expressions.iter().find(|r| !Selector { match_labels: vec![], expressions: vec![(*r).clone()] }.matches(labels)).map(|r| {
-            format!("`{}` fails `{:?} {:?}`", r.key, r.operator, r.values)
-        })
+        self.expressions
+            .iter()
+            .find(|r| !Selector { match_labels: vec![], expressions: vec![(*r).clone()] }.matches(labels))
+            .map(|r| format!("`{}` fails `{:?} {:?}`", r.key, r.operator, r.values))
     }
 }
 
@@ -214,7 +233,11 @@ mod tests {
     fn operators_follow_kubernetes() {
         let req = |key: &str, operator, values: &[&str]| Selector {
             match_labels: vec![],
-            expressions: vec![Requirement { key: key.into(), operator, values: values.iter().map(|s| s.to_string()).collect() }],
+            expressions: vec![Requirement {
+                key: key.into(),
+                operator,
+                values: values.iter().map(|s| s.to_string()).collect(),
+            }],
         };
         let l = labels(&[("app", "web"), ("tier", "fe")]);
         assert!(req("app", Operator::In, &["web", "api"]).matches(&l));

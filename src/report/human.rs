@@ -1,6 +1,9 @@
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -14,7 +17,12 @@ struct Named<'a> {
 }
 
 impl SourceCode for Named<'_> {
-    fn read_span<'b>(&'b self, span: &SourceSpan, before: usize, after: usize) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
         let inner = self.file.read_span(span, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
@@ -146,7 +154,11 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
     let s = &outcome.summary;
     let files = plural(s.files, "file");
     if s.errors + s.warnings + s.infos == 0 {
-        text.push_str(&format!("No problems found in {files} ({}, {}).\n", plural(s.documents, "document"), plural(s.objects, "object")));
+        text.push_str(&format!(
+            "No problems found in {files} ({}, {}).\n",
+            plural(s.documents, "document"),
+            plural(s.objects, "object")
+        ));
     } else {
         text.push_str(&format!(
             "Found {}, {} and {} in {files} ({}, {}).\n",

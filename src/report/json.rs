@@ -59,7 +59,11 @@ pub fn render_json(outcome: &Outcome) -> String {
                 end_line: end.line,
                 end_column: end.column,
                 helm_source: d.helm_source.as_deref(),
-                object: d.object.as_ref().map(|o| Object { kind: &o.kind, name: &o.name, namespace: o.namespace.as_deref() }),
+                object: d.object.as_ref().map(|o| Object {
+                    kind: &o.kind,
+                    name: &o.name,
+                    namespace: o.namespace.as_deref(),
+                }),
                 related: d
                     .related
                     .iter()
@@ -72,7 +76,8 @@ pub fn render_json(outcome: &Outcome) -> String {
             }
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&Output { version: 1, diagnostics, summary: outcome.summary }).expect("plain data serializes");
+    let mut text = serde_json::to_string_pretty(&Output { version: 1, diagnostics, summary: outcome.summary })
+        .expect("plain data serializes");
     text.push('\n');
     text
 }

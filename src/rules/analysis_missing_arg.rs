@@ -28,7 +28,8 @@ fn check(cx: &mut Cx<'_>) {
         if templates.is_empty() {
             continue;
         }
-        let passed: HashSet<&str> = analysis.get("args").into_iter().flat_map(|a| a.items()).filter_map(|a| a.get_str("name")).collect();
+        let passed: HashSet<&str> =
+            analysis.get("args").into_iter().flat_map(|a| a.items()).filter_map(|a| a.get_str("name")).collect();
         let defaulted: HashSet<&str> = templates
             .iter()
             .flat_map(|t| declared_args(t))
@@ -42,7 +43,11 @@ fn check(cx: &mut Cx<'_>) {
                 if passed.contains(name) || defaulted.contains(name) || !reported.insert(name) {
                     continue;
                 }
-                let at = analysis.entry("args").map(|(k, _)| k).or_else(|| analysis.entry("templates").map(|(k, _)| k)).unwrap_or(analysis);
+                let at = analysis
+                    .entry("args")
+                    .map(|(k, _)| k)
+                    .or_else(|| analysis.entry("templates").map(|(k, _)| k))
+                    .unwrap_or(analysis);
                 let (tfile, tspan) = (template.file, arg.span());
                 cx.report(at, format!("{} `{}` requires arg `{name}`, which this {what} does not pass", template.kind, template.name))
                     .label(format!("`{name}` missing"))
@@ -61,7 +66,11 @@ fn declared_args<'a>(template: &'a Object) -> impl Iterator<Item = NodeRef<'a>> 
 fn collect_templates<'a>(cx: &Cx<'a>, reference: NodeRef<'_>, out: &mut Vec<&'a Object>, depth: usize) {
     let Some(name) = reference.get_str("templateName") else { return };
     let cluster = reference.get("clusterScope").and_then(|c| c.as_bool()).unwrap_or(false);
-    let found = if cluster { cx.index.get("ClusterAnalysisTemplate", None, name) } else { cx.index.get("AnalysisTemplate", cx.namespace(), name) };
+    let found = if cluster {
+        cx.index.get("ClusterAnalysisTemplate", None, name)
+    } else {
+        cx.index.get("AnalysisTemplate", cx.namespace(), name)
+    };
     let Some(template) = found else { return };
     if out.iter().any(|t| t.id == template.id) {
         return;

@@ -13,7 +13,8 @@ pub const RULE: Rule = Rule {
 /// Step actions that exclude each other (`hasMultipleStepsType` in the controller).
 const EXCLUSIVE: &[&str] = &["setWeight", "pause", "experiment", "analysis"];
 /// Every action a step may have.
-const ALL_ACTIONS: &[&str] = &["setWeight", "pause", "experiment", "analysis", "setCanaryScale", "setHeaderRoute", "setMirrorRoute", "plugin"];
+const ALL_ACTIONS: &[&str] =
+    &["setWeight", "pause", "experiment", "analysis", "setCanaryScale", "setHeaderRoute", "setMirrorRoute", "plugin"];
 
 fn check(cx: &mut Cx<'_>) {
     let Some(canary) = cx.obj.get(&["spec", "strategy", "canary"]) else { return };
@@ -23,18 +24,26 @@ fn check(cx: &mut Cx<'_>) {
     let file = cx.obj.file;
     for (i, step) in steps.items().enumerate() {
         if !step.is_map() {
-            cx.report(step, format!("step {i} is not a mapping")).help("write each step as `- setWeight: 20` or `- pause: {duration: 1m}`");
+            cx.report(step, format!("step {i} is not a mapping"))
+                .help("write each step as `- setWeight: 20` or `- pause: {duration: 1m}`");
             continue;
         }
-        let exclusive: Vec<_> = step.entries().filter(|(k, v)| !v.is_null() && k.key_text().is_some_and(|t| EXCLUSIVE.contains(&&*t))).collect();
+        let exclusive: Vec<_> = step
+            .entries()
+            .filter(|(k, v)| !v.is_null() && k.key_text().is_some_and(|t| EXCLUSIVE.contains(&&*t)))
+            .collect();
         if exclusive.len() > 1 {
             let names: Vec<String> = exclusive.iter().map(|(k, _)| format!("`{}`", k.display())).collect();
             let first_span = exclusive[0].0.span();
-            cx.report(exclusive[1].0, format!("step {i} has more than one action ({}); the controller rejects it", names.join(", ")))
-                .label("second action")
-                .help("split it into one step per action, in the order they should run")
-                .related(file, first_span, "first action");
-        } else if !step.entries().any(|(k, v)| !v.is_null() && k.key_text().is_some_and(|t| ALL_ACTIONS.contains(&&*t))) {
+            cx.report(
+                exclusive[1].0,
+                format!("step {i} has more than one action ({}); the controller rejects it", names.join(", ")),
+            )
+            .label("second action")
+            .help("split it into one step per action, in the order they should run")
+            .related(file, first_span, "first action");
+        } else if !step.entries().any(|(k, v)| !v.is_null() && k.key_text().is_some_and(|t| ALL_ACTIONS.contains(&&*t)))
+        {
             cx.report(step, format!("step {i} has no action"))
                 .help("give the step one of: setWeight, pause, experiment, analysis, setCanaryScale, setHeaderRoute, setMirrorRoute, plugin");
         }
@@ -48,7 +57,11 @@ fn check(cx: &mut Cx<'_>) {
                 let d = cx.report(weight, format!("`setWeight: {w}` is outside 0..{max}; the controller rejects it (\"SetWeight needs to be between 0 and {max}\")"));
                 match max_node {
                     Some(m) => {
-                        d.help(format!("use a weight between 0 and {max}")).related(file, m.span(), "maxTrafficWeight sets the upper bound");
+                        d.help(format!("use a weight between 0 and {max}")).related(
+                            file,
+                            m.span(),
+                            "maxTrafficWeight sets the upper bound",
+                        );
                     }
                     None => {
                         d.help("use a percentage between 0 and 100");

@@ -64,8 +64,14 @@ fn pause_duration(cx: &mut Cx<'_>, node: NodeRef<'_>) {
                 .help("use a positive duration, or omit `duration` to pause until promoted");
         }
         Some(s) if s > 0.0 && s < 1.0 => {
-            cx.report(node, format!("pause duration `{}` is shorter than one second and truncates to 0: no pause at all", node.display()))
-                .help("the controller counts pauses in whole seconds: use `1s` or more");
+            cx.report(
+                node,
+                format!(
+                    "pause duration `{}` is shorter than one second and truncates to 0: no pause at all",
+                    node.display()
+                ),
+            )
+            .help("the controller counts pauses in whole seconds: use `1s` or more");
         }
         _ => {}
     }
@@ -86,6 +92,9 @@ fn go_duration(cx: &mut Cx<'_>, node: NodeRef<'_>, what: &str) {
         None => Some(format!("{what} must be a duration string")),
     };
     if let Some(problem) = problem {
-        cx.report(node, format!("invalid {what}: {problem}")).help(format!("write it as a quoted Go duration: `{what}: \"{}s\"`", text.trim_matches(|c: char| !c.is_ascii_digit())));
+        cx.report(node, format!("invalid {what}: {problem}")).help(format!(
+            "write it as a quoted Go duration: `{what}: \"{}s\"`",
+            text.trim_matches(|c: char| !c.is_ascii_digit())
+        ));
     }
 }

@@ -28,14 +28,18 @@ fn check(cx: &mut Cx<'_>) {
     let parsed = Selector::parse(selector, &mut errors);
     let invalid = !errors.is_empty();
     for e in errors {
-        cx.report(e.at, format!("invalid label selector: {}", e.message)).help("fix the selector; the controller rejects the Rollout with \"invalid label selector\"");
+        cx.report(e.at, format!("invalid label selector: {}", e.message))
+            .help("fix the selector; the controller rejects the Rollout with \"invalid label selector\"");
     }
     if invalid {
         return;
     }
     if parsed.is_empty() {
-        cx.report(selector_key, "Rollout selector is empty; the controller rejects it (\"empty selector is invalid for deployment\")")
-            .help("select the pods by their labels: `selector: {matchLabels: {app: <name>}}`");
+        cx.report(
+            selector_key,
+            "Rollout selector is empty; the controller rejects it (\"empty selector is invalid for deployment\")",
+        )
+        .help("select the pods by their labels: `selector: {matchLabels: {app: <name>}}`");
         return;
     }
     // The labels the pods get: the Rollout's own template, or the referenced workload's.
@@ -47,7 +51,9 @@ fn check(cx: &mut Cx<'_>) {
             (t.labels.clone(), t.labels_span, owner.file, format!("the pod template of {}", owner.label()))
         }
         (None, Some(_), None) => return,
-        (None, None, _) => (Vec::new(), spec.get("template").unwrap_or(spec).span(), file, "the pod template".to_string()),
+        (None, None, _) => {
+            (Vec::new(), spec.get("template").unwrap_or(spec).span(), file, "the pod template".to_string())
+        }
     };
     if let Some(why) = parsed.first_mismatch(&labels) {
         cx.report(selector_key, format!("`spec.selector` does not match the labels of {whose}: {why}"))

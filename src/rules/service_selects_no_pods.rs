@@ -32,19 +32,29 @@ fn check_service(cx: &mut Cx<'_>) {
     if selector.is_empty() {
         return;
     }
-    let users: Vec<_> = index.referrers_of(obj).filter(|(o, _)| matches!(o.kind.as_str(), "Rollout" | "Ingress")).collect();
+    let users: Vec<_> =
+        index.referrers_of(obj).filter(|(o, _)| matches!(o.kind.as_str(), "Rollout" | "Ingress")).collect();
     let Some(&(user, reference)) = users.first() else { return };
     if index.templates_matching(cx.namespace(), &selector).next().is_some() {
         return;
     }
     let wanted: Vec<String> = selector.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let d = cx.report(node, format!("Service `{}` selects no pods: no pod template in the linted files has the labels {}", obj.name, wanted.join(", ")));
+    let d = cx.report(
+        node,
+        format!(
+            "Service `{}` selects no pods: no pod template in the linted files has the labels {}",
+            obj.name,
+            wanted.join(", ")
+        ),
+    );
     d.label("this selector matches nothing")
         .help("make the selector a subset of the pod template labels of the workload it should serve; without endpoints the Service (and any Ingress in front of it) answers 503")
         .related(user.file, user.doc.node(reference.at).span(), format!("used by {} as {}", user.label(), reference.role));
     // Show the labels of the pods it was most likely meant for.
     let closest = if user.kind == "Rollout" { index.template_of(user) } else { None }.or_else(|| {
-        index.templates_in(obj.namespace.as_deref()).max_by_key(|t| selector.match_labels.iter().filter(|(k, v)| label_value(&t.labels, k) == Some(v)).count())
+        index
+            .templates_in(obj.namespace.as_deref())
+            .max_by_key(|t| selector.match_labels.iter().filter(|(k, v)| label_value(&t.labels, k) == Some(v)).count())
     });
     if let Some(t) = closest {
         let owner = index.object(t.owner);

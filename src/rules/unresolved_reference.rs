@@ -5,7 +5,14 @@ pub const RULE: Rule = Rule {
     id: "unresolved-reference",
     severity: Severity::Error,
     summary: "a Service, Ingress, analysis template, VirtualService, DestinationRule or workload named by reference does not exist",
-    kinds: &["Rollout", "Ingress", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment", "HorizontalPodAutoscaler"],
+    kinds: &[
+        "Rollout",
+        "Ingress",
+        "AnalysisTemplate",
+        "ClusterAnalysisTemplate",
+        "Experiment",
+        "HorizontalPodAutoscaler",
+    ],
     check: Some(check),
     doc: include_str!("../../rules/unresolved-reference.md"),
 };
@@ -29,13 +36,20 @@ fn check(cx: &mut Cx<'_>) {
         match suggestion {
             Some(s) => {
                 let target = index.get(r.kind, namespace, s).expect("suggested from the index");
-                d.help(format!("did you mean `{s}`?")).related(target.file, target.name_node().span(), format!("{} `{s}` is defined here", r.kind));
+                d.help(format!("did you mean `{s}`?")).related(
+                    target.file,
+                    target.name_node().span(),
+                    format!("{} `{s}` is defined here", r.kind),
+                );
             }
             None if r.kind == "AnalysisTemplate" && index.get("ClusterAnalysisTemplate", None, &r.name).is_some() => {
                 d.help("a ClusterAnalysisTemplate has this name: add `clusterScope: true` to the reference");
             }
             None => {
-                d.help(format!("define the {} `{}`{where_}, fix the name, or lint it together with the files that define it", r.kind, r.name));
+                d.help(format!(
+                    "define the {} `{}`{where_}, fix the name, or lint it together with the files that define it",
+                    r.kind, r.name
+                ));
             }
         }
     }

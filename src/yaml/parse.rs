@@ -219,7 +219,10 @@ pub fn parse_stream(text: Arc<str>) -> Stream {
             }
             Event::DocumentEnd => {
                 if let Some(b) = doc.take() {
-                    let end = b.root.map_or(sp.end as usize, |r| b.nodes[r.0 as usize].span.end as usize).max(sp.end as usize);
+                    let end = b
+                        .root
+                        .map_or(sp.end as usize, |r| b.nodes[r.0 as usize].span.end as usize)
+                        .max(sp.end as usize);
                     out.documents.push(b.finish(end));
                 }
             }
@@ -331,13 +334,20 @@ mod tests {
     fn a_broken_document_does_not_hide_the_next() {
         let s = parse("a: 1\n---\nb: [1, 2\n---\nc: 3\n");
         assert_eq!(s.errors.len(), 1);
-        let keys: Vec<_> = s.documents.iter().filter_map(|d| d.root()).flat_map(|r| r.entries().map(|(k, _)| k.text().unwrap().to_string()).collect::<Vec<_>>()).collect();
+        let keys: Vec<_> = s
+            .documents
+            .iter()
+            .filter_map(|d| d.root())
+            .flat_map(|r| r.entries().map(|(k, _)| k.text().unwrap().to_string()).collect::<Vec<_>>())
+            .collect();
         assert_eq!(keys, ["a", "c"]);
     }
 
     #[test]
     fn helm_source_comment_is_kept() {
-        let s = parse("---\n# Source: chart/templates/svc.yaml\napiVersion: v1\n---\n# Source: chart/templates/ro.yaml\nkind: Rollout\n");
+        let s = parse(
+            "---\n# Source: chart/templates/svc.yaml\napiVersion: v1\n---\n# Source: chart/templates/ro.yaml\nkind: Rollout\n",
+        );
         let sources: Vec<_> = s.documents.iter().map(|d| d.helm_source.clone()).collect();
         assert_eq!(sources, [Some("chart/templates/svc.yaml".into()), Some("chart/templates/ro.yaml".into())]);
     }
