@@ -65,3 +65,23 @@ fn rule_ids_are_sorted_unique_kebab_case() {
     assert_eq!(ids, sorted);
     assert!(ids.iter().all(|id| id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')));
 }
+
+fn rules_index() -> String {
+    let mut text = String::from(
+        "# Rules\n\nGenerated from the rule registry by `tests/rule_docs.rs`; regenerate with\n`UPDATE_RULES_INDEX=1 cargo test --test rule_docs`.\n\n| Rule | Severity | What it catches |\n|---|---|---|\n",
+    );
+    for rule in ALL {
+        text.push_str(&format!("| [`{id}`]({id}.md) | {} | {} |\n", rule.severity.as_str(), rule.summary.replace('|', "\\|"), id = rule.id));
+    }
+    text
+}
+
+#[test]
+fn rules_index_is_current() {
+    let expected = rules_index();
+    if std::env::var_os("UPDATE_RULES_INDEX").is_some() {
+        std::fs::write("rules/README.md", &expected).unwrap();
+    }
+    let on_disk = std::fs::read_to_string("rules/README.md").unwrap_or_default();
+    assert_eq!(on_disk, expected, "rules/README.md is stale: run UPDATE_RULES_INDEX=1 cargo test --test rule_docs");
+}

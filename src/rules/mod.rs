@@ -6,19 +6,34 @@ use crate::index::{Index, Object};
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
+mod analysis_failure_limit_zero;
 mod analysis_missing_arg;
+mod analysis_no_condition;
+mod analysis_single_measurement;
+mod analysis_unknown_arg;
+mod bluegreen_scale_down_delay;
+mod bluegreen_unguarded_auto_promotion;
+mod canary_large_weight_jump;
+mod canary_no_analysis;
 mod canary_step_invalid;
+mod canary_weight_decreases;
+mod canary_weight_unachievable;
 mod invalid_duration;
 mod invalid_object;
+mod missing_anti_affinity;
+mod missing_readiness_probe;
 mod rollout_selector_mismatch;
 mod rollout_strategy;
 mod service_role_conflict;
 mod service_selects_no_pods;
 mod unrendered_template;
 mod unresolved_reference;
+mod workload_conflict;
+mod workload_ref_not_scaled_down;
 mod yaml_duplicate_key;
 mod yaml_syntax;
 
+pub mod analysis;
 pub mod duration;
 
 pub struct Rule {
@@ -36,16 +51,30 @@ pub struct Rule {
 
 /// Every rule, sorted by id.
 pub static ALL: &[&Rule] = &[
+    &analysis_failure_limit_zero::RULE,
     &analysis_missing_arg::RULE,
+    &analysis_no_condition::RULE,
+    &analysis_single_measurement::RULE,
+    &analysis_unknown_arg::RULE,
+    &bluegreen_scale_down_delay::RULE,
+    &bluegreen_unguarded_auto_promotion::RULE,
+    &canary_large_weight_jump::RULE,
+    &canary_no_analysis::RULE,
     &canary_step_invalid::RULE,
+    &canary_weight_decreases::RULE,
+    &canary_weight_unachievable::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
+    &missing_anti_affinity::RULE,
+    &missing_readiness_probe::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_strategy::RULE,
     &service_role_conflict::RULE,
     &service_selects_no_pods::RULE,
     &unrendered_template::RULE,
     &unresolved_reference::RULE,
+    &workload_conflict::RULE,
+    &workload_ref_not_scaled_down::RULE,
     &yaml_duplicate_key::RULE,
     &yaml_syntax::RULE,
 ];

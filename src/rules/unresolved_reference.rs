@@ -32,7 +32,7 @@ fn check(cx: &mut Cx<'_>) {
         };
         let node = cx.obj.doc.node(r.at);
         let d = cx.report(node, format!("{} `{}` not found{where_}", r.kind, r.name));
-        d.label(format!("{} names a {} that the linted files do not define", r.role, r.kind));
+        d.label(format!("{} names {} {} that the linted files do not define", r.role, article(r.kind), r.kind));
         match suggestion {
             Some(s) => {
                 let target = index.get(r.kind, namespace, s).expect("suggested from the index");
@@ -53,4 +53,8 @@ fn check(cx: &mut Cx<'_>) {
             }
         }
     }
+}
+
+fn article(kind: &str) -> &'static str {
+    if kind.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
 }

@@ -1,0 +1,45 @@
+//! Shared reading of analysis templates and canary steps for the analysis and risk rules.
+
+use crate::yaml::NodeRef;
+
+/// The metrics of an AnalysisTemplate or ClusterAnalysisTemplate.
+pub fn metrics<'a>(spec: Option<NodeRef<'a>>) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+    spec.and_then(|s| s.get("metrics")).into_iter().flat_map(|m| m.items()).filter(|m| m.is_map())
+}
+
+/// The provider kind of a metric (`prometheus`, `job`, `web`...).
+pub fn provider_kind(metric: NodeRef<'_>) -> Option<String> {
+    metric.get("provider")?.entries().next().and_then(|(k, _)| k.key_text().map(|t| t.into_owned()))
+}
+
+/// How many measurements a metric takes, when it is known statically: neither count nor
+/// interval is one; interval without count runs until stopped (`None` count, `true` endless).
+pub enum Measurements {
+    Known(i64),
+    Endless,
+    Unknown,
+}
+
+pub fn measurements(metric: NodeRef<'_>) -> Measurements {
+    let interval = metric.get_set("interval").is_some();
+    match metric.get_set("count") {
+        None if interval => Measurements::Endless,
+        None => Measurements::Known(1),
+        Some(c) => match c.as_i64() {
+            Some(0) if interval => Measurements::Endless,
+            Some(n) => Measurements::Known(n),
+            None => Measurements::Unknown,
+        },
+    }
+}
+
+/// `setWeight` steps of a canary in order: (step node, weight node, weight).
+pub fn weight_steps<'a>(canary: NodeRef<'a>) -> Vec<(NodeRef<'a>, i64)> {
+    canary
+        .get("steps")
+        .into_iter()
+        .flat_map(|s| s.items())
+        .filter_map(|step| step.get_set("setWeight"))
+        .filter_map(|w| w.as_i64().map(|v| (w, v)))
+        .collect()
+}

@@ -1,0 +1,20 @@
+use super::{Cx, Rule};
+use crate::diagnostic::Severity;
+
+pub const RULE: Rule = Rule {
+    id: "analysis-single-measurement",
+    severity: Severity::Warning,
+    summary: "a metric with `count: 1`: one noisy sample decides the release",
+    kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
+    check: Some(check),
+    doc: include_str!("../../rules/analysis-single-measurement.md"),
+};
+
+fn check(cx: &mut Cx<'_>) {
+    for metric in super::analysis::metrics(cx.obj.spec()) {
+        let Some(count) = metric.get_set("count").filter(|c| c.as_i64() == Some(1)) else { continue };
+        let name = metric.get_str("name").unwrap_or("?");
+        cx.report(count, format!("metric `{name}` decides on a single measurement"))
+            .help("take several measurements (`count: 3` or more with an `interval`) and tolerate a failure with `failureLimit`");
+    }
+}
