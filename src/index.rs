@@ -108,6 +108,8 @@ pub const KNOWN_KINDS: &[&str] = &[
 #[derive(Debug)]
 pub struct PodTemplate {
     pub owner: ObjectId,
+    /// The template node (with `metadata` and `spec`) in the owner's document.
+    pub node: NodeId,
     pub labels: Vec<(String, String)>,
     /// The `labels` mapping (or the template, when it has none).
     pub labels_span: Span,
@@ -315,7 +317,18 @@ impl Index {
     }
 
     pub fn resolve(&self, from: &Object, r: &Reference) -> Option<&Object> {
-        self.get(r.kind, self.target_namespace(from, r), &r.name)
+        self.get_near(from, r.kind, self.target_namespace(from, r), &r.name)
+    }
+
+    /// Like [`Index::get`], but when the name is defined more than once (two versions of a
+    /// manifest in one repository), prefers the definition in the referrer's own file.
+    pub fn get_near(&self, from: &Object, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        let mut all = self.all(kind, namespace, name);
+        let first = all.next()?;
+        if first.file == from.file {
+            return Some(first);
+        }
+        Some(all.find(|o| o.file == from.file).unwrap_or(first))
     }
 
     /// The pod template a workload runs (for a Rollout, through its `workloadRef`).
@@ -374,6 +387,7 @@ fn push_template(templates: &mut Vec<PodTemplate>, owner: ObjectId, template: No
     let labels_node = template.path(&["metadata", "labels"]);
     templates.push(PodTemplate {
         owner,
+        node: template.id,
         labels: labels_of(labels_node),
         labels_span: labels_node.unwrap_or(template).span(),
     });

@@ -71,7 +71,12 @@ fn rules_index() -> String {
         "# Rules\n\nGenerated from the rule registry by `tests/rule_docs.rs`; regenerate with\n`UPDATE_RULES_INDEX=1 cargo test --test rule_docs`.\n\n| Rule | Severity | What it catches |\n|---|---|---|\n",
     );
     for rule in ALL {
-        text.push_str(&format!("| [`{id}`]({id}.md) | {} | {} |\n", rule.severity.as_str(), rule.summary.replace('|', "\\|"), id = rule.id));
+        text.push_str(&format!(
+            "| [`{id}`]({id}.md) | {} | {} |\n",
+            rule.severity.as_str(),
+            rule.summary.replace('|', "\\|"),
+            id = rule.id
+        ));
     }
     text
 }

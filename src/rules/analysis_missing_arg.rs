@@ -67,9 +67,9 @@ fn collect_templates<'a>(cx: &Cx<'a>, reference: NodeRef<'_>, out: &mut Vec<&'a 
     let Some(name) = reference.get_str("templateName") else { return };
     let cluster = reference.get("clusterScope").and_then(|c| c.as_bool()).unwrap_or(false);
     let found = if cluster {
-        cx.index.get("ClusterAnalysisTemplate", None, name)
+        cx.index.get_near(cx.obj, "ClusterAnalysisTemplate", None, name)
     } else {
-        cx.index.get("AnalysisTemplate", cx.namespace(), name)
+        cx.index.get_near(cx.obj, "AnalysisTemplate", cx.namespace(), name)
     };
     let Some(template) = found else { return };
     if out.iter().any(|t| t.id == template.id) {

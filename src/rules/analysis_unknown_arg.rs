@@ -21,9 +21,9 @@ fn check(cx: &mut Cx<'_>) {
             let Some(name) = t.get_str("templateName") else { continue };
             let cluster = t.get("clusterScope").and_then(|c| c.as_bool()).unwrap_or(false);
             let found = if cluster {
-                index.get("ClusterAnalysisTemplate", None, name)
+                index.get_near(cx.obj, "ClusterAnalysisTemplate", None, name)
             } else {
-                index.get("AnalysisTemplate", cx.namespace(), name)
+                index.get_near(cx.obj, "AnalysisTemplate", cx.namespace(), name)
             };
             // An unresolved or nested template could declare anything: stay quiet.
             let Some(template) = found.filter(|t| t.get(&["spec", "templates"]).is_none()) else { return };

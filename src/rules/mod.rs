@@ -22,6 +22,7 @@ mod invalid_duration;
 mod invalid_object;
 mod missing_anti_affinity;
 mod missing_readiness_probe;
+mod port_mismatch;
 mod rollout_selector_mismatch;
 mod rollout_strategy;
 mod service_role_conflict;
@@ -67,6 +68,7 @@ pub static ALL: &[&Rule] = &[
     &invalid_object::RULE,
     &missing_anti_affinity::RULE,
     &missing_readiness_probe::RULE,
+    &port_mismatch::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_strategy::RULE,
     &service_role_conflict::RULE,
