@@ -108,10 +108,7 @@ fn run(cli: Cli) -> ExitCode {
     };
     let paths = if cli.paths.is_empty() { vec![".".to_string()] } else { cli.paths.clone() };
     let (inputs, mut io_errors) = discover(&paths, &excludes);
-    let options = Options {
-        namespace: cli.namespace.clone(),
-        load: LoadOptions { excludes: cli.exclude.clone(), max_file_size: cli.max_file_size },
-    };
+    let options = Options { namespace: cli.namespace.clone(), load: LoadOptions { max_file_size: cli.max_file_size } };
     let outcome = lint_inputs(&inputs, &options);
     io_errors.extend(outcome.io_errors.iter().cloned());
     let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();

@@ -46,13 +46,12 @@ pub struct LoadedFile {
 }
 
 pub struct LoadOptions {
-    pub excludes: Vec<String>,
     pub max_file_size: u64,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { excludes: Vec::new(), max_file_size: DEFAULT_MAX_FILE_SIZE }
+        LoadOptions { max_file_size: DEFAULT_MAX_FILE_SIZE }
     }
 }
 

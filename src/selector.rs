@@ -46,6 +46,15 @@ impl Selector {
         Selector { match_labels: labels_of(Some(node)), expressions: Vec::new() }
     }
 
+    /// The selector of a Service, as it matters for pods: `None` without one (hand-managed
+    /// Endpoints). The controller adds `rollouts-pod-template-hash` itself, so it is ignored.
+    pub fn of_service(service: NodeRef<'_>) -> Option<(NodeRef<'_>, Selector)> {
+        let node = service.path(&["spec", "selector"]).filter(|s| s.is_map() && !s.is_empty())?;
+        let mut selector = Selector::from_map(node);
+        selector.match_labels.retain(|(k, _)| k != "rollouts-pod-template-hash");
+        Some((node, selector))
+    }
+
     /// Parses a `LabelSelector`, collecting every problem the API server would reject.
     pub fn parse<'a>(node: NodeRef<'a>, errors: &mut Vec<SelectorError<'a>>) -> Selector {
         let mut sel = Selector::default();

@@ -1,5 +1,6 @@
 //! Shared reading of analysis templates and canary steps for the analysis and risk rules.
 
+use crate::index::{Index, Object};
 use crate::yaml::NodeRef;
 
 /// The metrics of an AnalysisTemplate or ClusterAnalysisTemplate.
@@ -33,7 +34,7 @@ pub fn measurements(metric: NodeRef<'_>) -> Measurements {
     }
 }
 
-/// `setWeight` steps of a canary in order: (step node, weight node, weight).
+/// `setWeight` values of a canary's steps, in order: (weight node, weight).
 pub fn weight_steps<'a>(canary: NodeRef<'a>) -> Vec<(NodeRef<'a>, i64)> {
     canary
         .get("steps")
@@ -42,4 +43,14 @@ pub fn weight_steps<'a>(canary: NodeRef<'a>) -> Vec<(NodeRef<'a>, i64)> {
         .filter_map(|step| step.get_set("setWeight"))
         .filter_map(|w| w.as_i64().map(|v| (w, v)))
         .collect()
+}
+
+/// The template a `templateName` (+ `clusterScope`) reference in `from` names.
+pub fn resolve_template<'a>(index: &'a Index, from: &Object, reference: NodeRef<'_>) -> Option<&'a Object> {
+    let name = reference.get_str("templateName")?;
+    if reference.get("clusterScope").and_then(|c| c.as_bool()).unwrap_or(false) {
+        index.get_near(from, "ClusterAnalysisTemplate", None, name)
+    } else {
+        index.get_near(from, "AnalysisTemplate", from.namespace.as_deref(), name)
+    }
 }

@@ -64,14 +64,7 @@ fn declared_args<'a>(template: &'a Object) -> impl Iterator<Item = NodeRef<'a>> 
 
 /// The templates a reference brings in, following nested `spec.templates`.
 fn collect_templates<'a>(cx: &Cx<'a>, reference: NodeRef<'_>, out: &mut Vec<&'a Object>, depth: usize) {
-    let Some(name) = reference.get_str("templateName") else { return };
-    let cluster = reference.get("clusterScope").and_then(|c| c.as_bool()).unwrap_or(false);
-    let found = if cluster {
-        cx.index.get_near(cx.obj, "ClusterAnalysisTemplate", None, name)
-    } else {
-        cx.index.get_near(cx.obj, "AnalysisTemplate", cx.namespace(), name)
-    };
-    let Some(template) = found else { return };
+    let Some(template) = super::analysis::resolve_template(cx.index, cx.obj, reference) else { return };
     if out.iter().any(|t| t.id == template.id) {
         return;
     }

@@ -18,13 +18,7 @@ fn check(cx: &mut Cx<'_>) {
     for (what, analysis) in rollout_analyses(cx.obj.spec()) {
         let mut declared: HashSet<&str> = HashSet::new();
         for t in analysis_template_nodes(analysis) {
-            let Some(name) = t.get_str("templateName") else { continue };
-            let cluster = t.get("clusterScope").and_then(|c| c.as_bool()).unwrap_or(false);
-            let found = if cluster {
-                index.get_near(cx.obj, "ClusterAnalysisTemplate", None, name)
-            } else {
-                index.get_near(cx.obj, "AnalysisTemplate", cx.namespace(), name)
-            };
+            let found = super::analysis::resolve_template(index, cx.obj, t);
             // An unresolved or nested template could declare anything: stay quiet.
             let Some(template) = found.filter(|t| t.get(&["spec", "templates"]).is_none()) else { return };
             declared.extend(

@@ -83,9 +83,7 @@ fn check_ingress(cx: &mut Cx<'_>) {
 
 fn check_service(cx: &mut Cx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
-    let Some(selector_node) = obj.get(&["spec", "selector"]).filter(|s| s.is_map() && !s.is_empty()) else { return };
-    let mut selector = Selector::from_map(selector_node);
-    selector.match_labels.retain(|(k, _)| k != "rollouts-pod-template-hash");
+    let Some((_, selector)) = Selector::of_service(obj.root()) else { return };
     let templates: Vec<&PodTemplate> = index.templates_matching(obj.namespace.as_deref(), &selector).collect();
     if templates.is_empty() {
         return;

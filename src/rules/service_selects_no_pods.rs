@@ -11,16 +11,6 @@ pub const RULE: Rule = Rule {
     doc: include_str!("../../rules/service-selects-no-pods.md"),
 };
 
-/// The controller adds this key to a Rollout's Services itself.
-const HASH_LABEL: &str = "rollouts-pod-template-hash";
-
-fn selector_of(service: &crate::index::Object) -> Option<(crate::yaml::NodeRef<'_>, Selector)> {
-    let node = service.get(&["spec", "selector"]).filter(|s| s.is_map() && !s.is_empty())?;
-    let mut selector = Selector::from_map(node);
-    selector.match_labels.retain(|(k, _)| k != HASH_LABEL);
-    Some((node, selector))
-}
-
 fn check(cx: &mut Cx<'_>) {
     if cx.obj.kind == "Service" { check_service(cx) } else { check_rollout(cx) }
 }
@@ -28,7 +18,7 @@ fn check(cx: &mut Cx<'_>) {
 /// A used Service whose selector matches no pod template at all: no endpoints.
 fn check_service(cx: &mut Cx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
-    let Some((node, selector)) = selector_of(obj) else { return };
+    let Some((node, selector)) = Selector::of_service(obj.root()) else { return };
     if selector.is_empty() {
         return;
     }
@@ -69,7 +59,7 @@ fn check_rollout(cx: &mut Cx<'_>) {
     let Some(template) = index.template_of(obj) else { return };
     for r in index.references_of(obj).iter().filter(|r| r.kind == "Service" && r.role != "rootService") {
         let Some(service) = index.resolve(obj, r) else { continue };
-        let Some((node, selector)) = selector_of(service) else { continue };
+        let Some((node, selector)) = Selector::of_service(service.root()) else { continue };
         // A Service that matches nothing at all is reported on the Service itself.
         if index.templates_matching(service.namespace.as_deref(), &selector).next().is_none() {
             continue;
