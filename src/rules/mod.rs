@@ -7,6 +7,7 @@ use crate::source::Span;
 use crate::yaml::NodeRef;
 
 mod analysis_failure_limit_zero;
+mod analysis_invalid_condition;
 mod analysis_missing_arg;
 mod analysis_no_condition;
 mod analysis_single_measurement;
@@ -23,6 +24,8 @@ mod invalid_object;
 mod missing_anti_affinity;
 mod missing_readiness_probe;
 mod port_mismatch;
+mod promql_nan_guard;
+mod promql_rate_window;
 mod rollout_selector_mismatch;
 mod rollout_strategy;
 mod service_role_conflict;
@@ -31,18 +34,21 @@ mod unrendered_template;
 mod unresolved_reference;
 mod workload_conflict;
 mod workload_ref_not_scaled_down;
+mod yaml_ambiguous_scalar;
 mod yaml_duplicate_key;
 mod yaml_syntax;
 
 pub mod analysis;
 pub mod duration;
+pub mod expr;
+pub mod promql;
 
 pub struct Rule {
     /// Kebab-case id, a contract with users' configuration and suppressions.
     pub id: &'static str,
     pub severity: Severity,
     pub summary: &'static str,
-    /// The object kinds the check runs on.
+    /// The object kinds the check runs on; `*` for every kind.
     pub kinds: &'static [&'static str],
     /// `None` for findings the loader or the indexer makes (syntax, duplicate keys...).
     pub check: Option<fn(&mut Cx<'_>)>,
@@ -53,6 +59,7 @@ pub struct Rule {
 /// Every rule, sorted by id.
 pub static ALL: &[&Rule] = &[
     &analysis_failure_limit_zero::RULE,
+    &analysis_invalid_condition::RULE,
     &analysis_missing_arg::RULE,
     &analysis_no_condition::RULE,
     &analysis_single_measurement::RULE,
@@ -69,6 +76,8 @@ pub static ALL: &[&Rule] = &[
     &missing_anti_affinity::RULE,
     &missing_readiness_probe::RULE,
     &port_mismatch::RULE,
+    &promql_nan_guard::RULE,
+    &promql_rate_window::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_strategy::RULE,
     &service_role_conflict::RULE,
@@ -77,6 +86,7 @@ pub static ALL: &[&Rule] = &[
     &unresolved_reference::RULE,
     &workload_conflict::RULE,
     &workload_ref_not_scaled_down::RULE,
+    &yaml_ambiguous_scalar::RULE,
     &yaml_duplicate_key::RULE,
     &yaml_syntax::RULE,
 ];
@@ -126,7 +136,7 @@ impl<'a> Cx<'a> {
 pub fn check_object(obj: &Object, index: &Index, out: &mut Vec<Diagnostic>) {
     for rule in ALL {
         let Some(check) = rule.check else { continue };
-        if rule.kinds.contains(&obj.kind.as_str()) {
+        if rule.kinds.contains(&obj.kind.as_str()) || rule.kinds == ["*"] {
             check(&mut Cx::new(rule, obj, index, out));
         }
     }

@@ -253,6 +253,30 @@ impl<'a> NodeRef<'a> {
         self.get(key)?.as_str()
     }
 
+    /// The source span of `range`, a byte range of this scalar's value. Exact when the value is
+    /// the source text; for block, folded or escaped scalars the same occurrence of that text is
+    /// found in the source, and the whole scalar is the fallback.
+    pub fn value_span(&self, range: std::ops::Range<usize>) -> Span {
+        let whole = self.span();
+        let Some(scalar) = self.scalar() else { return whole };
+        let span = match &scalar.text {
+            Text::Source(span) => *span,
+            Text::Owned(value) => {
+                let Some(needle) = value.get(range.clone()).filter(|n| !n.is_empty() && !n.contains('\n')) else {
+                    return whole;
+                };
+                let nth = value[..range.start].matches(needle).count();
+                let source = &self.doc.text[whole.start as usize..whole.end as usize];
+                return match source.match_indices(needle).nth(nth) {
+                    Some((at, _)) => Span::new(whole.start as usize + at, whole.start as usize + at + needle.len()),
+                    None => whole,
+                };
+            }
+        };
+        let end = (span.start as usize + range.end).min(span.end as usize);
+        Span::new((span.start as usize + range.start).min(end), end)
+    }
+
     /// A short rendering of a scalar for messages.
     pub fn display(&self) -> String {
         match self.kind() {

@@ -1,0 +1,54 @@
+//! Rule findings at exact positions, on fixtures that mix many cases in one file.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn findings(path: &str, rule: &str) -> Vec<(u64, u64, String)> {
+    let out = Command::cargo_bin("rollcheck").unwrap().args([path, "--format", "json"]).output().unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .map(|d| {
+            (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap(), d["message"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+const FIXTURE: &str = "tests/fixtures/rules/conditions-and-queries.yaml";
+
+#[test]
+fn invalid_conditions_point_inside_the_expression() {
+    let found = findings(FIXTURE, "analysis-invalid-condition");
+    let at: Vec<_> = found.iter().map(|(l, c, _)| (*l, *c)).collect();
+    // `treshold` inside a double-quoted scalar, `=<` inside a plain one, and the numeric condition.
+    assert_eq!(at, vec![(13, 59), (14, 35), (26, 25)], "{found:?}");
+    assert!(found[0].2.contains("`treshold`"));
+    assert!(found[2].2.contains("a number"));
+}
+
+#[test]
+fn ratio_queries_without_guard_point_at_the_division() {
+    let found = findings(FIXTURE, "promql-nan-guard");
+    // The `/` on its own line of the block scalar; not `/ 3`, not the guarded query, not `a/b`.
+    assert_eq!(found.iter().map(|(l, c, _)| (*l, *c)).collect::<Vec<_>>(), vec![(20, 13)], "{found:?}");
+}
+
+#[test]
+fn short_rate_windows_point_at_the_range() {
+    let found = findings(FIXTURE, "promql-rate-window");
+    assert_eq!(found.iter().map(|(l, c, _)| (*l, *c)).collect::<Vec<_>>(), vec![(19, 81)], "{found:?}");
+    assert!(found[0].2.contains("looks back 1m") && found[0].2.contains("every 5m"));
+}
+
+#[test]
+fn ambiguous_scalars_in_string_places() {
+    let found = findings(FIXTURE, "yaml-ambiguous-scalar");
+    let at: Vec<_> = found.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(at, vec![(46, 11), (48, 27), (57, 17), (62, 28), (67, 22)], "{found:?}");
+    assert!(found[0].2.contains("the number 1.1"), "{}", found[0].2);
+    assert!(found[1].2.contains("the boolean `true`"));
+    assert!(found[4].2.contains("an env value"));
+}
