@@ -1,14 +1,18 @@
 //! Command line: arguments, exit codes, and where output goes.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::baseline::Baseline;
+use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 use crate::lint::{Options, lint_inputs};
 use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover};
-use crate::report::{Format, render_human, render_json};
+use crate::report::Format;
 use crate::rules;
 
 #[derive(Parser, Debug)]
@@ -26,21 +30,47 @@ pub struct Cli {
     /// *.yaml, *.yml and *.json, honouring .gitignore. Default: the current directory.
     paths: Vec<String>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: Format,
+    /// Output format: human, json, compact, sarif, github or junit. `FORMAT=FILE` writes that
+    /// format to a file; repeat for several outputs from one run.
+    #[arg(long, value_name = "FORMAT[=FILE]", default_value = "human")]
+    format: Vec<String>,
 
-    /// Exit with 1 when a finding has this severity or a higher one.
-    #[arg(long, value_enum, default_value = "error")]
-    fail_on: Severity,
+    /// Write the output (the format given without `=FILE`) to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
 
-    /// Namespace of objects that do not set `metadata.namespace`.
-    #[arg(long, short = 'n', default_value = "default")]
-    namespace: String,
+    /// Exit with 1 when a finding has this severity or a higher one [default: error].
+    #[arg(long, value_enum)]
+    fail_on: Option<Severity>,
+
+    /// Namespace of objects that do not set `metadata.namespace` [default: the config's, or `default`].
+    #[arg(long, short = 'n')]
+    namespace: Option<String>,
 
     /// Skip files and directories matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+
+    /// Load these files or directories only to resolve references; report nothing in them
+    /// (repeatable). For pre-commit hooks that pass only the changed files.
+    #[arg(long, value_name = "PATH")]
+    context: Vec<String>,
+
+    /// Read settings from this file instead of the nearest `.rollcheck.yaml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+
+    /// Ignore `.rollcheck.yaml` files.
+    #[arg(long)]
+    no_config: bool,
+
+    /// Report only findings that this baseline file does not record.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Record every current finding in this baseline file, and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 
     /// Refuse files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
@@ -98,32 +128,123 @@ fn explain(id: &str) -> ExitCode {
     }
 }
 
+/// A usage, config or I/O problem that stops the run (exit code 2).
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("rollcheck: {message}");
+    ExitCode::from(2)
+}
+
 fn run(cli: Cli) -> ExitCode {
-    let excludes = match build_excludes(&cli.exclude) {
-        Ok(set) => set,
-        Err(e) => {
-            eprintln!("rollcheck: {e}");
+    let outputs = match outputs(&cli) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let config = match load_config(&cli) {
+        Ok(c) => Arc::new(c),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("rollcheck: {e}");
+            }
             return ExitCode::from(2);
         }
     };
+    let anchored: Vec<(String, PathBuf)> = config.exclude.iter().map(|g| (g.clone(), config.absolute_base())).collect();
+    let excludes = match build_excludes(&cli.exclude, &anchored) {
+        Ok(set) => set,
+        Err(e) => return fail(e),
+    };
+    let baseline = match &cli.baseline {
+        Some(path) => {
+            match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Baseline::parse(&t)) {
+                Ok(b) => Some(b),
+                Err(e) => return fail(format!("{}: {e}", path.display())),
+            }
+        }
+        None => None,
+    };
     let paths = if cli.paths.is_empty() { vec![".".to_string()] } else { cli.paths.clone() };
     let (inputs, mut io_errors) = discover(&paths, &excludes);
-    let options = Options { namespace: cli.namespace.clone(), load: LoadOptions { max_file_size: cli.max_file_size } };
-    let outcome = lint_inputs(&inputs, &options);
+    let context_paths: Vec<String> =
+        cli.context.iter().cloned().chain(config.context.iter().map(|p| p.display().to_string())).collect();
+    let (context, context_errors) = discover(&context_paths, &excludes);
+    io_errors.extend(context_errors);
+    let namespace = cli.namespace.clone().or_else(|| config.namespace.clone()).unwrap_or_else(|| "default".into());
+    let fail_on = cli.fail_on.or(config.fail_on).unwrap_or(Severity::Error);
+    let options =
+        Options { namespace, load: LoadOptions { max_file_size: cli.max_file_size }, config: config.clone(), baseline };
+    let outcome = lint_inputs(&inputs, &context, &options);
     io_errors.extend(outcome.io_errors.iter().cloned());
-    let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    let text = match cli.format {
-        Format::Human => render_human(&outcome, color),
-        Format::Json => render_json(&outcome),
-    };
     for e in &io_errors {
         eprintln!("rollcheck: {}: {}", e.path, e.message);
     }
-    let written = write_stdout(&text);
-    if !io_errors.is_empty() || written != ExitCode::SUCCESS {
+    if let Some(path) = &cli.write_baseline {
+        let text = crate::baseline::write(&outcome.diagnostics, &outcome.files);
+        if let Err(e) = std::fs::write(path, text) {
+            return fail(format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("rollcheck: recorded {} findings in {}", outcome.diagnostics.len(), path.display());
+        return if io_errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) };
+    }
+    let terminal = std::io::stdout().is_terminal();
+    let mut status = ExitCode::SUCCESS;
+    for (format, target) in outputs {
+        let color = target.is_none() && terminal && !cli.no_color && std::env::var_os("NO_COLOR").is_none();
+        let text = format.render(&outcome, color);
+        let written = match target {
+            None => write_stdout(&text),
+            Some(path) => match std::fs::write(&path, text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("cannot write {}: {e}", path.display())),
+            },
+        };
+        if written != ExitCode::SUCCESS {
+            status = written;
+        }
+    }
+    if !io_errors.is_empty() || status != ExitCode::SUCCESS {
         return ExitCode::from(2);
     }
-    if outcome.diagnostics.iter().any(|d| d.severity >= cli.fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if outcome.diagnostics.iter().any(|d| d.severity >= fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// The requested outputs: each format with its file, `None` for stdout (or `--output`).
+fn outputs(cli: &Cli) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+    let mut out = Vec::new();
+    let mut plain = 0;
+    for spec in &cli.format {
+        let (name, file) = match spec.split_once('=') {
+            Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
+            Some((name, _)) => return Err(format!("`--format {name}=` needs a file name after `=`")),
+            None => (spec.as_str(), None),
+        };
+        let format = Format::from_str(name, true).map_err(|_| {
+            let names =
+                Format::value_variants().iter().filter_map(|f| f.to_possible_value()).map(|v| v.get_name().to_string());
+            format!("unknown format `{name}` (expected one of: {})", names.collect::<Vec<_>>().join(", "))
+        })?;
+        if file.is_none() {
+            plain += 1;
+        }
+        out.push((format, file.or_else(|| cli.output.clone())));
+    }
+    if plain > 1 {
+        return Err("several formats would share one output: give each a file with `FORMAT=FILE`".into());
+    }
+    Ok(out)
+}
+
+fn load_config(cli: &Cli) -> Result<Config, Vec<ConfigError>> {
+    if cli.no_config {
+        return Ok(Config::default());
+    }
+    let path = match &cli.config {
+        Some(p) => Some(p.clone()),
+        None => std::env::current_dir().ok().and_then(|d| config::discover(&d)),
+    };
+    match path {
+        Some(p) => config::load(&p),
+        None => Ok(Config::default()),
+    }
 }
 
 fn write_stdout(text: &str) -> ExitCode {

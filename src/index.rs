@@ -27,6 +27,9 @@ pub struct Object {
     /// `None` for cluster-scoped kinds.
     pub namespace: Option<String>,
     pub helm_source: Option<Arc<str>>,
+    /// A stub for an object that exists only in the cluster (config `external:`): it resolves
+    /// references, but its content is unknown.
+    pub external: bool,
 }
 
 impl Object {
@@ -139,6 +142,7 @@ impl Index {
         let mut index = Index::default();
         let mut diagnostics = Vec::new();
         for file in files {
+            let first = index.objects.len();
             for doc in &file.documents {
                 let Some(root) = doc.root() else { continue };
                 let helm_source: Option<Arc<str>> = doc.helm_source.as_deref().map(Arc::from);
@@ -150,6 +154,9 @@ impl Index {
                 } else {
                     index.add(file.id, doc, root, default_namespace, helm_source.clone(), &mut diagnostics);
                 }
+            }
+            if file.role == crate::load::Role::External {
+                index.objects[first..].iter_mut().for_each(|o| o.external = true);
             }
         }
         index.index_templates();
@@ -237,6 +244,7 @@ impl Index {
             name: name.to_string(),
             namespace,
             helm_source,
+            external: false,
         });
     }
 

@@ -1,9 +1,12 @@
 //! rollcheck: a linter for Argo Rollouts manifests.
 //!
 //! load (bytes → span-preserving documents) → index (objects, selectors, references) →
-//! rules (pure checks that emit diagnostics) → report (human, JSON).
+//! rules (pure checks that emit diagnostics) → settings, suppressions, baseline → report (human,
+//! JSON, compact, SARIF, GitHub, JUnit).
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod index;
 pub mod lint;
@@ -13,4 +16,5 @@ pub mod report;
 pub mod rules;
 pub mod selector;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

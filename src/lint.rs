@@ -1,20 +1,33 @@
-//! One lint run: load → index → rules → sorted diagnostics.
+//! One lint run: load → index → rules → settings → suppressions → baseline → sorted findings.
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::baseline::Baseline;
+use crate::config::{Config, Effective, External};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::Index;
-use crate::load::{Input, IoError, LoadOptions, LoadedFile, load_all};
+use crate::load::{Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes};
 use crate::rules;
+use crate::source::FileId;
+use crate::suppress;
 
 pub struct Options {
     pub namespace: String,
     pub load: LoadOptions,
+    pub config: Arc<Config>,
+    pub baseline: Option<Baseline>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { namespace: "default".into(), load: LoadOptions::default() }
+        Options {
+            namespace: "default".into(),
+            load: LoadOptions::default(),
+            config: Arc::new(Config::default()),
+            baseline: None,
+        }
     }
 }
 
@@ -26,9 +39,16 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Findings hidden by `rollcheck-ignore` comments and annotations.
+    pub suppressed: usize,
+    /// Findings hidden because the baseline records them.
+    pub baselined: usize,
+    /// Files loaded only to resolve references.
+    pub context_files: usize,
 }
 
 pub struct Outcome {
+    /// Every loaded file, context files included (related places may point into them).
     pub files: Vec<LoadedFile>,
     pub diagnostics: Vec<Diagnostic>,
     pub io_errors: Vec<IoError>,
@@ -36,35 +56,93 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn file(&self, id: crate::source::FileId) -> &LoadedFile {
+    pub fn file(&self, id: FileId) -> &LoadedFile {
         &self.files[self.files.binary_search_by_key(&id, |f| f.id).expect("diagnostics point at loaded files")]
     }
 }
 
-pub fn lint_inputs(inputs: &[Input], options: &Options) -> Outcome {
-    let (files, io_errors) = load_all(inputs, &options.load);
-    let mut outcome = lint_files(files, &options.namespace);
+/// Lints `inputs`; `context` inputs only resolve references. An input given as both is linted.
+pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Outcome {
+    let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
+    let all: Vec<Input> = inputs.iter().chain(&context).cloned().collect();
+    let (mut files, io_errors) = load_all(&all, &options.load);
+    for f in &mut files {
+        if f.id.0 as usize >= inputs.len() {
+            f.role = Role::Context;
+        }
+    }
+    if !options.config.external.is_empty() {
+        let name = match &options.config.path {
+            Some(p) => format!("{} (external:)", p.display()),
+            None => "(external objects)".to_string(),
+        };
+        let mut stub =
+            load_bytes(FileId(all.len() as u32), name, external_stubs(&options.config.external).into_bytes());
+        stub.role = Role::External;
+        files.push(stub);
+    }
+    let mut outcome = lint_files(files, options);
     outcome.io_errors = io_errors;
     outcome
 }
 
-/// Indexes loaded files and runs every rule; diagnostics come back sorted and de-duplicated.
-pub fn lint_files(files: Vec<LoadedFile>, namespace: &str) -> Outcome {
-    let (index, index_diagnostics) = Index::build(&files, namespace);
+/// YAML for the objects the config says exist outside the files.
+fn external_stubs(external: &[External]) -> String {
+    let mut text = String::new();
+    for e in external {
+        text.push_str(&format!(
+            "---\napiVersion: external/v1\nkind: {}\nmetadata:\n  name: {}\n",
+            quote(&e.kind),
+            quote(&e.name)
+        ));
+        if let Some(ns) = &e.namespace {
+            text.push_str(&format!("  namespace: {}\n", quote(ns)));
+        }
+    }
+    text
+}
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+/// Indexes loaded files and runs every enabled rule on the files to lint.
+pub fn lint_files(files: Vec<LoadedFile>, options: &Options) -> Outcome {
+    let (index, index_diagnostics) = Index::build(&files, &options.namespace);
+    let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.source.name)).collect();
+    let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
+    let is_lint = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Lint);
+    let settings_of = |id: FileId| position(id).map(|i| &settings[i]);
+
     let rule_diagnostics: Vec<Diagnostic> = index
         .objects
         .par_iter()
+        .filter(|obj| is_lint(obj.file))
         .fold(Vec::new, |mut out, obj| {
-            rules::check_object(obj, &index, &mut out);
+            if let Some(settings) = settings_of(obj.file) {
+                rules::check_object(obj, &index, settings, &mut out);
+            }
             out
         })
         .reduce(Vec::new, |mut a, mut b| {
             a.append(&mut b);
             a
         });
-    let mut diagnostics: Vec<Diagnostic> = files.iter().flat_map(|f| f.diagnostics.iter().cloned()).collect();
-    diagnostics.extend(index_diagnostics);
+    let mut diagnostics: Vec<Diagnostic> =
+        files.iter().filter(|f| f.role == Role::Lint).flat_map(|f| f.diagnostics.iter().cloned()).collect();
+    diagnostics.extend(index_diagnostics.into_iter().filter(|d| is_lint(d.file)));
     diagnostics.extend(rule_diagnostics);
+    apply_levels(&mut diagnostics, &settings_of);
+
+    let mut suppressions = suppress::collect(&files, &index, is_lint);
+    let suppressed = suppress::apply(&mut diagnostics, &mut suppressions, &files);
+    let mut unused =
+        suppress::unused(&suppressions, |file, rule| settings_of(file).is_some_and(|s| s.severity(rule).is_some()));
+    apply_levels(&mut unused, &settings_of);
+    diagnostics.extend(unused);
+
+    let baselined = options.baseline.as_ref().map_or(0, |b| b.filter(&mut diagnostics, &files));
+
     diagnostics.sort_by(|a, b| {
         (a.file, a.span.start, a.rule, &a.message, a.span.end).cmp(&(
             b.file,
@@ -76,13 +154,29 @@ pub fn lint_files(files: Vec<LoadedFile>, namespace: &str) -> Outcome {
     });
     diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
     let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
+    let linted = || files.iter().filter(|f| f.role == Role::Lint);
     let summary = Summary {
-        files: files.len(),
-        documents: files.iter().map(|f| f.documents.len()).sum(),
-        objects: index.objects.len(),
+        files: linted().count(),
+        documents: linted().map(|f| f.documents.len()).sum(),
+        objects: index.objects.iter().filter(|o| is_lint(o.file)).count(),
         errors: count(Severity::Error),
         warnings: count(Severity::Warning),
         infos: count(Severity::Info),
+        suppressed,
+        baselined,
+        context_files: files.iter().filter(|f| f.role == Role::Context).count(),
     };
     Outcome { files, diagnostics, io_errors: Vec::new(), summary }
+}
+
+/// Drops findings of rules that are off for their file and applies configured severities.
+fn apply_levels<'a>(diagnostics: &mut Vec<Diagnostic>, settings_of: &impl Fn(FileId) -> Option<&'a Arc<Effective>>) {
+    diagnostics.retain_mut(|d| match settings_of(d.file).map(|s| s.severity(d.rule)) {
+        Some(Some(severity)) => {
+            d.severity = severity;
+            true
+        }
+        Some(None) => false,
+        None => true,
+    });
 }

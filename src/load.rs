@@ -38,8 +38,20 @@ pub struct IoError {
     pub message: String,
 }
 
+/// Why a file was loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Linted and reported on.
+    Lint,
+    /// Loaded only to resolve references (`--context`); nothing in it is reported.
+    Context,
+    /// Objects the config file says exist in the cluster (`external:`), written as stubs.
+    External,
+}
+
 pub struct LoadedFile {
     pub id: FileId,
+    pub role: Role,
     pub source: Arc<SourceFile>,
     pub documents: Vec<Arc<Document>>,
     pub diagnostics: Vec<Diagnostic>,
@@ -59,8 +71,20 @@ fn is_manifest_name(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
 }
 
-pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
+/// `globs` from the command line match paths as given; `anchored` globs (from the config file)
+/// match below their directory, which must be absolute.
+pub fn build_excludes(globs: &[String], anchored: &[(String, PathBuf)]) -> Result<GlobSet, String> {
     let mut builder = GlobSetBuilder::new();
+    for (g, base) in anchored {
+        let g = g.strip_prefix("./").unwrap_or(g).trim_end_matches('/');
+        let glob = |p: PathBuf| Glob::new(&p.to_string_lossy()).map_err(|e| format!("invalid exclude glob `{g}`: {e}"));
+        builder.add(glob(base.join(g))?);
+        builder.add(glob(base.join(g).join("**"))?);
+        if !g.contains('/') {
+            builder.add(glob(base.join("**").join(g))?);
+            builder.add(glob(base.join("**").join(g).join("**"))?);
+        }
+    }
     for g in globs {
         let glob = Glob::new(g).map_err(|e| format!("invalid --exclude glob `{g}`: {e}"))?;
         builder.add(glob);
@@ -74,7 +98,7 @@ pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
 
 fn excluded(set: &GlobSet, path: &Path) -> bool {
     let stripped = path.strip_prefix("./").unwrap_or(path);
-    set.is_match(stripped)
+    set.is_match(stripped) || std::path::absolute(path).is_ok_and(|p| set.is_match(p))
 }
 
 /// Expands the paths given on the command line into inputs, sorted for stable output.
@@ -203,7 +227,7 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
                 format!("not UTF-8 text: invalid byte 0x{bad:02X}"),
                 "rollcheck reads YAML and JSON manifests, which must be UTF-8; is this a binary file?",
             );
-            return LoadedFile { id, source, documents: Vec::new(), diagnostics: vec![d] };
+            return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d] };
         }
     };
     let source = Arc::new(SourceFile::new(name, text.clone()));
@@ -213,7 +237,7 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
             "binary content: a NUL byte".into(),
             "rollcheck reads YAML and JSON manifests; exclude binary files with --exclude",
         );
-        return LoadedFile { id, source, documents: Vec::new(), diagnostics: vec![d] };
+        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d] };
     }
     if let Some(span) = find_helm_action(&text) {
         let mut d = Diagnostic::new(
@@ -225,7 +249,7 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
         );
         d.label("Helm action")
             .help("lint the rendered output instead: `helm template RELEASE CHART | rollcheck -`, and exclude the chart's templates (`--exclude 'templates/'`)");
-        return LoadedFile { id, source, documents: Vec::new(), diagnostics: vec![d] };
+        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d] };
     }
     let stream = parse_stream(text);
     let mut diagnostics: Vec<Diagnostic> = stream
@@ -261,7 +285,7 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
         }
     }
     let documents = stream.documents.into_iter().map(Arc::new).collect();
-    LoadedFile { id, source, documents, diagnostics }
+    LoadedFile { id, role: Role::Lint, source, documents, diagnostics }
 }
 
 /// The first `{{ ... }}` that is a Helm/Go-template action rather than an Argo Rollouts

@@ -1,7 +1,7 @@
 //! Every rule's doc page is complete, and its examples behave as the page says.
 
 use rollcheck::diagnostic::Severity;
-use rollcheck::lint::{Outcome, lint_files};
+use rollcheck::lint::{Options, Outcome, lint_files};
 use rollcheck::load::load_bytes;
 use rollcheck::rules::ALL;
 use rollcheck::source::FileId;
@@ -15,7 +15,7 @@ fn example(doc: &str, heading: &str, id: &str) -> String {
 }
 
 fn lint(text: &str) -> Outcome {
-    lint_files(vec![load_bytes(FileId(0), "example.yaml".into(), text.as_bytes().to_vec())], "default")
+    lint_files(vec![load_bytes(FileId(0), "example.yaml".into(), text.as_bytes().to_vec())], &Options::default())
 }
 
 #[test]

@@ -152,16 +152,27 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
         .collect();
     let mut text = rendered.concat();
     let s = &outcome.summary;
-    let files = plural(s.files, "file");
+    let mut files = plural(s.files, "file");
+    if s.context_files > 0 {
+        files.push_str(&format!(" and {} of context", plural(s.context_files, "file")));
+    }
+    let mut hidden = Vec::new();
+    if s.suppressed > 0 {
+        hidden.push(format!("{} suppressed", s.suppressed));
+    }
+    if s.baselined > 0 {
+        hidden.push(format!("{} in the baseline", s.baselined));
+    }
+    let hidden = if hidden.is_empty() { String::new() } else { format!(" Not shown: {}.", hidden.join(", ")) };
     if s.errors + s.warnings + s.infos == 0 {
         text.push_str(&format!(
-            "No problems found in {files} ({}, {}).\n",
+            "No problems found in {files} ({}, {}).{hidden}\n",
             plural(s.documents, "document"),
             plural(s.objects, "object")
         ));
     } else {
         text.push_str(&format!(
-            "Found {}, {} and {} in {files} ({}, {}).\n",
+            "Found {}, {} and {} in {files} ({}, {}).{hidden}\n",
             plural(s.errors, "error"),
             plural(s.warnings, "warning"),
             plural(s.infos, "info"),

@@ -13,6 +13,8 @@ struct Output<'a> {
 struct Entry<'a> {
     rule: &'a str,
     severity: &'a str,
+    /// The rule's documentation page.
+    url: String,
     message: &'a str,
     help: Option<&'a str>,
     file: &'a str,
@@ -51,6 +53,7 @@ pub fn render_json(outcome: &Outcome) -> String {
             Entry {
                 rule: d.rule,
                 severity: d.severity.as_str(),
+                url: crate::rules::doc_url(d.rule),
                 message: &d.message,
                 help: d.help.as_deref(),
                 file: &source.name,

@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "a repeated metric with `failureLimit` 0 (written or defaulted): the first failed measurement aborts the rollout",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/analysis-failure-limit-zero.md"),
 };
 

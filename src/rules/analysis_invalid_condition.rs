@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     summary: "a `successCondition` or `failureCondition` that expr cannot compile, cannot be true or false, or never reads `result`",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/analysis-invalid-condition.md"),
 };
 

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     summary: "an analysis reference does not pass an argument that its template requires",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/analysis-missing-arg.md"),
 };
 

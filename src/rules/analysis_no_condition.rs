@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "a metric with neither `successCondition` nor `failureCondition` always succeeds",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/analysis-no-condition.md"),
 };
 

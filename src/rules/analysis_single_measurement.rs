@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a metric with `count: 1`: one noisy sample decides the release",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/analysis-single-measurement.md"),
 };
 

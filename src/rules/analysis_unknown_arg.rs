@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     summary: "an analysis passes an arg that none of its templates declares",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/analysis-unknown-arg.md"),
 };
 

@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a blue-green `scaleDownDelaySeconds` below 30 kills in-flight requests after the switch",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/bluegreen-scale-down-delay.md"),
 };
 

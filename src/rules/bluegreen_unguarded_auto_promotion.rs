@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "blue-green auto-promotion (the default) with no `prePromotionAnalysis`",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/bluegreen-unguarded-auto-promotion.md"),
 };
 

@@ -1,25 +1,29 @@
-use super::{Cx, Rule};
+use super::{Cx, Rule, RuleOption};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
     id: "canary-large-weight-jump",
     severity: Severity::Info,
-    summary: "a canary step that raises the weight by more than 50 points at once",
+    summary: "a canary step that raises the weight by more than `max-jump` points (default 50) at once",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[RuleOption {
+        name: "max-jump",
+        default: 50,
+        min: 1,
+        summary: "the largest weight increase, in points, that one step may make",
+    }],
     doc: include_str!("../../rules/canary-large-weight-jump.md"),
 };
 
-/// The largest jump, in weight points, that is not reported.
-const MAX_JUMP: i64 = 50;
-
 fn check(cx: &mut Cx<'_>) {
     let Some(canary) = cx.obj.get(&["spec", "strategy", "canary"]) else { return };
+    let max_jump = cx.option("max-jump");
     let mut previous = 0;
     for (node, weight) in super::analysis::weight_steps(canary) {
-        if weight - previous > MAX_JUMP {
+        if weight - previous > max_jump {
             cx.report(node, format!("the weight jumps from {previous}% to {weight}% in one step"))
-                .help(format!("add intermediate steps (no more than {MAX_JUMP} points each) with a pause or an analysis, so a bad version meets less traffic"));
+                .help(format!("add intermediate steps (no more than {max_jump} points each) with a pause or an analysis, so a bad version meets less traffic"));
         }
         previous = weight;
     }

@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a canary with steps but no analysis: nothing but a human stops a bad version",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/canary-no-analysis.md"),
 };
 

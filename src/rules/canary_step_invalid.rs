@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a canary step with no action or more than one, or a `setWeight` outside 0..100 (or `maxTrafficWeight`)",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/canary-step-invalid.md"),
 };
 

@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a `setWeight` lower than an earlier one moves traffic back to the old version",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/canary-weight-decreases.md"),
 };
 

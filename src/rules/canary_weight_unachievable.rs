@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "without traffic routing, a `setWeight` that the replica count cannot represent",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/canary-weight-unachievable.md"),
 };
 

@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     summary: "a pause, interval or experiment duration the controller cannot parse",
     kinds: &["Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/invalid-duration.md"),
 };
 

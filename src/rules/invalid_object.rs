@@ -9,5 +9,6 @@ pub const RULE: Rule = Rule {
     summary: "an object of a known kind without a usable `metadata.name`, or with a malformed `metadata` or `spec`",
     kinds: &[],
     check: None,
+    options: &[],
     doc: include_str!("../../rules/invalid-object.md"),
 };

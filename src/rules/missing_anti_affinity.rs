@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a Rollout with several replicas and no `antiAffinity` in its strategy",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/missing-anti-affinity.md"),
 };
 

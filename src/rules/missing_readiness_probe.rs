@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a Rollout container without a readiness probe",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/missing-readiness-probe.md"),
 };
 

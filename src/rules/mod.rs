@@ -1,6 +1,7 @@
 //! The rule registry. A rule is one file: its metadata (`RULE`), its check and its tests; its
 //! documentation is `rules/<id>.md` at the repository root.
 
+use crate::config::Effective;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, Object};
 use crate::source::Span;
@@ -32,11 +33,14 @@ mod service_role_conflict;
 mod service_selects_no_pods;
 mod unrendered_template;
 mod unresolved_reference;
+mod unused_suppression;
 mod workload_conflict;
 mod workload_ref_not_scaled_down;
 mod yaml_ambiguous_scalar;
 mod yaml_duplicate_key;
 mod yaml_syntax;
+
+pub use unused_suppression::RULE as UNUSED_SUPPRESSION;
 
 pub mod analysis;
 pub mod duration;
@@ -52,8 +56,17 @@ pub struct Rule {
     pub kinds: &'static [&'static str],
     /// `None` for findings the loader or the indexer makes (syntax, duplicate keys...).
     pub check: Option<fn(&mut Cx<'_>)>,
+    /// Integer settings users can change in the config file.
+    pub options: &'static [RuleOption],
     /// The doc page, `rules/<id>.md`.
     pub doc: &'static str,
+}
+
+pub struct RuleOption {
+    pub name: &'static str,
+    pub default: i64,
+    pub min: i64,
+    pub summary: &'static str,
 }
 
 /// Every rule, sorted by id.
@@ -84,6 +97,7 @@ pub static ALL: &[&Rule] = &[
     &service_selects_no_pods::RULE,
     &unrendered_template::RULE,
     &unresolved_reference::RULE,
+    &unused_suppression::RULE,
     &workload_conflict::RULE,
     &workload_ref_not_scaled_down::RULE,
     &yaml_ambiguous_scalar::RULE,
@@ -100,26 +114,25 @@ pub fn doc_url(id: &str) -> String {
     format!("https://github.com/rollcheck/rollcheck/blob/main/rules/{id}.md")
 }
 
-/// What a check sees: the object under test and the index of everything else.
+/// What a check sees: the object under test, the index of everything else, and the settings
+/// that apply to the object's file.
 pub struct Cx<'a> {
     pub obj: &'a Object,
     pub index: &'a Index,
     rule: &'static Rule,
+    severity: Severity,
+    settings: &'a Effective,
     out: &'a mut Vec<Diagnostic>,
 }
 
 impl<'a> Cx<'a> {
-    pub fn new(rule: &'static Rule, obj: &'a Object, index: &'a Index, out: &'a mut Vec<Diagnostic>) -> Cx<'a> {
-        Cx { obj, index, rule, out }
-    }
-
     /// Reports a finding at a node of the object under test.
     pub fn report(&mut self, at: NodeRef<'_>, message: impl Into<String>) -> &mut Diagnostic {
         self.report_span(at.span(), message)
     }
 
     pub fn report_span(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        let mut d = Diagnostic::new(self.rule.id, self.rule.severity, self.obj.file, span, message);
+        let mut d = Diagnostic::new(self.rule.id, self.severity, self.obj.file, span, message);
         d.object = Some(self.obj.display_name());
         d.helm_source = self.obj.helm_source.clone();
         self.out.push(d);
@@ -130,14 +143,19 @@ impl<'a> Cx<'a> {
     pub fn namespace(&self) -> Option<&'a str> {
         self.obj.namespace.as_deref()
     }
+
+    /// A rule option, as configured for this file, or its default.
+    pub fn option(&self, name: &str) -> i64 {
+        self.settings.option(self.rule, name)
+    }
 }
 
-/// Runs every per-object rule on one object.
-pub fn check_object(obj: &Object, index: &Index, out: &mut Vec<Diagnostic>) {
-    for rule in ALL {
-        let Some(check) = rule.check else { continue };
+/// Runs every enabled per-object rule on one object.
+pub fn check_object(obj: &Object, index: &Index, settings: &Effective, out: &mut Vec<Diagnostic>) {
+    for (rule, severity) in ALL.iter().zip(&settings.severities) {
+        let (Some(check), Some(severity)) = (rule.check, *severity) else { continue };
         if rule.kinds.contains(&obj.kind.as_str()) || rule.kinds == ["*"] {
-            check(&mut Cx::new(rule, obj, index, out));
+            check(&mut Cx { obj, index, rule, severity, settings, out });
         }
     }
 }

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     summary: "an Ingress backend port the Service does not expose, or a Service `targetPort` no selected container declares",
     kinds: &["Ingress", "Service"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/port-mismatch.md"),
 };
 
@@ -50,7 +51,10 @@ fn check_ingress(cx: &mut Cx<'_>) {
         if matches!(port, Port::Name("use-annotation")) {
             continue;
         }
-        let Some(service) = index.get_near(obj, "Service", obj.namespace.as_deref(), name) else { continue };
+        let Some(service) = index.get_near(obj, "Service", obj.namespace.as_deref(), name).filter(|s| !s.external)
+        else {
+            continue;
+        };
         let ports = service.get(&["spec", "ports"]);
         let exposed = ports.into_iter().flat_map(|p| p.items()).any(|p| match port {
             Port::Number(n) => p.get("port").and_then(|v| v.as_i64()) == Some(n),

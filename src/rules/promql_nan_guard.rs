@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     summary: "a Prometheus ratio query without a zero-traffic guard: at zero traffic it returns NaN or nothing",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/promql-nan-guard.md"),
 };
 

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     summary: "a `rate`/`irate`/`increase` range shorter than the metric's `interval`: data between measurements is never looked at",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/promql-rate-window.md"),
 };
 

@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "a Rollout's `spec.selector` is missing, empty, invalid, or does not match its pod template labels",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/rollout-selector-mismatch.md"),
 };
 

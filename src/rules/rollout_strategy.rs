@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "a Rollout must set exactly one of `strategy.canary` and `strategy.blueGreen`",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/rollout-strategy.md"),
 };
 

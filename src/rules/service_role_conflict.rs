@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "one Service in two roles: `canaryService` = `stableService`, `activeService` = `previewService`, ping = pong",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/service-role-conflict.md"),
 };
 

@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "a Service that a Rollout or Ingress uses selects no pods, or not the Rollout's pods",
     kinds: &["Service", "Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/service-selects-no-pods.md"),
 };
 
@@ -58,7 +59,7 @@ fn check_rollout(cx: &mut Cx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some(template) = index.template_of(obj) else { return };
     for r in index.references_of(obj).iter().filter(|r| r.kind == "Service" && r.role != "rootService") {
-        let Some(service) = index.resolve(obj, r) else { continue };
+        let Some(service) = index.resolve(obj, r).filter(|s| !s.external) else { continue };
         let Some((node, selector)) = Selector::of_service(service.root()) else { continue };
         // A Service that matches nothing at all is reported on the Service itself.
         if index.templates_matching(service.namespace.as_deref(), &selector).next().is_none() {

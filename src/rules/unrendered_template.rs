@@ -9,5 +9,6 @@ pub const RULE: Rule = Rule {
     summary: "a Helm template that was not rendered; lint `helm template` output instead",
     kinds: &[],
     check: None,
+    options: &[],
     doc: include_str!("../../rules/unrendered-template.md"),
 };

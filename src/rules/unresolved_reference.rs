@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
         "HorizontalPodAutoscaler",
     ],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/unresolved-reference.md"),
 };
 

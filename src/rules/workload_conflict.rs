@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "another Deployment, ReplicaSet, StatefulSet or Rollout selects this Rollout's pods",
     kinds: &["Deployment", "ReplicaSet", "StatefulSet", "Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/workload-conflict.md"),
 };
 

@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     summary: "the Deployment behind `workloadRef` still runs pods and the Rollout does not scale it down",
     kinds: &["Rollout"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/workload-ref-not-scaled-down.md"),
 };
 
@@ -19,7 +20,7 @@ fn check(cx: &mut Cx<'_>) {
     let Some(r) = index.references_of(obj).iter().find(|r| r.role == "workloadRef" && r.kind == "Deployment") else {
         return;
     };
-    let Some(deployment) = index.resolve(obj, r) else { return };
+    let Some(deployment) = index.resolve(obj, r).filter(|d| !d.external) else { return };
     let replicas = deployment.get(&["spec", "replicas"]);
     let count = replicas.and_then(|r| r.as_i64());
     if count == Some(0) || (replicas.is_some() && count.is_none()) {

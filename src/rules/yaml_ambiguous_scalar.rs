@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     summary: "an unquoted value that YAML 1.1 reads as a boolean or number where Kubernetes expects a string",
     kinds: &["*"],
     check: Some(check),
+    options: &[],
     doc: include_str!("../../rules/yaml-ambiguous-scalar.md"),
 };
 

@@ -9,5 +9,6 @@ pub const RULE: Rule = Rule {
     summary: "a mapping repeats a key; Kubernetes silently keeps only the last value",
     kinds: &[],
     check: None,
+    options: &[],
     doc: include_str!("../../rules/yaml-duplicate-key.md"),
 };

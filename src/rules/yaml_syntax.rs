@@ -9,5 +9,6 @@ pub const RULE: Rule = Rule {
     summary: "YAML that cannot be parsed, text that is not UTF-8, or a size or nesting limit exceeded",
     kinds: &[],
     check: None,
+    options: &[],
     doc: include_str!("../../rules/yaml-syntax.md"),
 };

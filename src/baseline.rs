@@ -1,0 +1,102 @@
+//! Baselines: `--write-baseline FILE` records today's findings, `--baseline FILE` reports only
+//! new ones. Findings match by rule, file path and object (then message), never by line, so
+//! edits elsewhere in a file do not bring old findings back.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Diagnostic;
+use crate::load::LoadedFile;
+
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    version: u32,
+    findings: Vec<Finding>,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Finding {
+    rule: String,
+    path: String,
+    /// `Kind/namespace/name`, `Kind/name` for cluster-scoped objects, or empty.
+    object: String,
+    message: String,
+}
+
+#[derive(Default)]
+pub struct Baseline {
+    /// (rule, path, object) → the messages recorded for it.
+    recorded: HashMap<(String, String, String), Vec<String>>,
+}
+
+fn finding(d: &Diagnostic, files: &[LoadedFile]) -> Finding {
+    let path = files.iter().find(|f| f.id == d.file).map_or("", |f| f.source.name.as_str());
+    let object = d.object.as_ref().map_or(String::new(), |o| match &o.namespace {
+        Some(ns) => format!("{}/{}/{}", o.kind, ns, o.name),
+        None => format!("{}/{}", o.kind, o.name),
+    });
+    Finding { rule: d.rule.to_string(), path: normalize(path), object, message: d.message.clone() }
+}
+
+fn normalize(path: &str) -> String {
+    path.strip_prefix("./").unwrap_or(path).replace('\\', "/")
+}
+
+/// The baseline file for these findings.
+pub fn write(diagnostics: &[Diagnostic], files: &[LoadedFile]) -> String {
+    let mut findings: Vec<Finding> = diagnostics.iter().map(|d| finding(d, files)).collect();
+    findings.sort();
+    let mut text = serde_json::to_string_pretty(&File { version: VERSION, findings }).expect("plain data");
+    text.push('\n');
+    text
+}
+
+impl Baseline {
+    pub fn parse(text: &str) -> Result<Baseline, String> {
+        let file: File = serde_json::from_str(text).map_err(|e| format!("not a rollcheck baseline: {e}"))?;
+        if file.version != VERSION {
+            return Err(format!("baseline version {} is not supported (expected {VERSION})", file.version));
+        }
+        let mut recorded: HashMap<_, Vec<String>> = HashMap::new();
+        for f in file.findings {
+            recorded.entry((f.rule, normalize(&f.path), f.object)).or_default().push(f.message);
+        }
+        Ok(Baseline { recorded })
+    }
+
+    /// Removes the findings the baseline records; returns how many. A recorded finding matches
+    /// one current finding: first one with the same message, then any of the same key.
+    pub fn filter(&self, diagnostics: &mut Vec<Diagnostic>, files: &[LoadedFile]) -> usize {
+        let mut left = self.recorded.clone();
+        let keyed: Vec<Finding> = diagnostics.iter().map(|d| finding(d, files)).collect();
+        let mut known = vec![false; diagnostics.len()];
+        // Exact messages first, so a changed message does not steal an exact match.
+        for (i, f) in keyed.iter().enumerate() {
+            if let Some(messages) = left.get_mut(&(f.rule.clone(), f.path.clone(), f.object.clone()))
+                && let Some(at) = messages.iter().position(|m| *m == f.message)
+            {
+                messages.swap_remove(at);
+                known[i] = true;
+            }
+        }
+        for (i, f) in keyed.iter().enumerate() {
+            if known[i] {
+                continue;
+            }
+            if let Some(messages) = left.get_mut(&(f.rule.clone(), f.path.clone(), f.object.clone()))
+                && messages.pop().is_some()
+            {
+                known[i] = true;
+            }
+        }
+        let mut i = 0;
+        diagnostics.retain(|_| {
+            i += 1;
+            !known[i - 1]
+        });
+        known.iter().filter(|k| **k).count()
+    }
+}

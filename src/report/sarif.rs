@@ -1,0 +1,139 @@
+use serde_json::{Value, json};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::lint::Outcome;
+use crate::rules::{self, Rule};
+use crate::source::SourceFile;
+
+/// SARIF 2.1.0 as GitHub code scanning ingests it: every rule with its help, every finding with
+/// its region. Findings in `helm template` output are located at their template, with the
+/// rendered place as a related location.
+pub fn render_sarif(outcome: &Outcome) -> String {
+    let results: Vec<Value> = outcome.diagnostics.iter().map(|d| result(outcome, d)).collect();
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "rollcheck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/rollcheck/rollcheck",
+                "rules": rules::ALL.iter().map(|r| rule(r)).collect::<Vec<_>>(),
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&sarif).expect("plain data");
+    text.push('\n');
+    text
+}
+
+fn rule(r: &Rule) -> Value {
+    json!({
+        "id": r.id,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": first_paragraph(r.doc)},
+        "helpUri": rules::doc_url(r.id),
+        "help": {"text": format!("{}\n\nSee {}", r.summary, rules::doc_url(r.id)), "markdown": r.doc},
+        "defaultConfiguration": {"level": level(r.severity)},
+        "properties": {"tags": ["argo-rollouts", "kubernetes"]},
+    })
+}
+
+/// The paragraph under the page's severity line: what the rule is about.
+fn first_paragraph(doc: &str) -> &str {
+    doc.split("\n\n").nth(2).map(str::trim).unwrap_or_default()
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn result(outcome: &Outcome, d: &Diagnostic) -> Value {
+    let source = &outcome.file(d.file).source;
+    let mut text = d.message.clone();
+    if let Some(help) = &d.help {
+        text.push_str(&format!("\nhelp: {help}"));
+    }
+    let rendered = location(source, d.span, None);
+    let (primary, mut related) = match &d.helm_source {
+        Some(template) => {
+            let at = source.line_col(d.span.start);
+            text.push_str(&format!("\n(line {} of the rendered `helm template` output)", at.line));
+            let template_location = json!({"physicalLocation": {"artifactLocation": {"uri": uri(template)}}});
+            let mut rendered = rendered;
+            rendered["message"] = json!({"text": "where `helm template` rendered it"});
+            (template_location, vec![rendered])
+        }
+        None => (rendered, Vec::new()),
+    };
+    for r in &d.related {
+        related.push(location(&outcome.file(r.file).source, r.span, Some(&r.message)));
+    }
+    for (i, r) in related.iter_mut().enumerate() {
+        r["id"] = json!(i);
+    }
+    let rule_index = rules::ALL.iter().position(|r| r.id == d.rule);
+    let mut result = json!({
+        "ruleId": d.rule,
+        "level": level(d.severity),
+        "message": {"text": text},
+        "locations": [primary],
+        "partialFingerprints": {"rollcheck/v1": fingerprint(d, &source.name)},
+    });
+    if let Some(i) = rule_index {
+        result["ruleIndex"] = json!(i);
+    }
+    if !related.is_empty() {
+        result["relatedLocations"] = json!(related);
+    }
+    result
+}
+
+fn location(source: &SourceFile, span: crate::source::Span, message: Option<&str>) -> Value {
+    let start = source.line_col(span.start);
+    let end = source.line_col(span.end.max(span.start));
+    let mut loc = json!({"physicalLocation": {
+        "artifactLocation": {"uri": uri(&source.name)},
+        "region": {
+            "startLine": start.line,
+            "startColumn": start.column,
+            "endLine": end.line,
+            "endColumn": end.column.max(if end.line == start.line { start.column + 1 } else { 1 }),
+        }
+    }});
+    if let Some(m) = message {
+        loc["message"] = json!({"text": m});
+    }
+    loc
+}
+
+/// A relative URI reference for a path: forward slashes, reserved characters percent-encoded.
+fn uri(path: &str) -> String {
+    let path = if path == "-" { "stdin" } else { path.strip_prefix("./").unwrap_or(path) };
+    let mut out = String::new();
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Stable across line moves: rule, file, object and message (FNV-1a, 64 bits).
+fn fingerprint(d: &Diagnostic, path: &str) -> String {
+    let object = d.object.as_ref().map(|o| format!("{}/{:?}/{}", o.kind, o.namespace, o.name)).unwrap_or_default();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in [d.rule, path, &object, &d.message].join("\u{0}").bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
