@@ -481,3 +481,31 @@ fn config_schema_is_current_and_accepts_the_documented_example() {
     assert!(validator.is_valid(&example));
     assert!(!validator.is_valid(&serde_json::json!({"rules": {"no-such-rule": "off"}})));
 }
+
+#[test]
+fn readme_config_example_is_valid() {
+    let readme = fs::read_to_string(broken_app().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Configuration").unwrap()..];
+    let start = section.find("```yaml\n").unwrap() + 8;
+    let end = section[start..].find("```").unwrap() + start;
+    let config = rollcheck::config::parse(&section[start..end], "README.md", Path::new("/repo"))
+        .unwrap_or_else(|e| panic!("{:?}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>()));
+    assert_eq!(config.external.len(), 3);
+}
+
+#[test]
+fn pre_commit_hook_definition() {
+    let text = fs::read_to_string(broken_app().join(".pre-commit-hooks.yaml")).unwrap();
+    let stream = rollcheck::yaml::parse_stream(text.into());
+    assert!(stream.errors.is_empty());
+    let hook = stream.documents[0].root().unwrap().items().next().unwrap();
+    assert_eq!(hook.get_str("id"), Some("rollcheck"));
+    assert_eq!(hook.get_str("language"), Some("rust"));
+    assert_eq!(hook.get_str("entry"), Some("rollcheck"));
+    let files = regex::Regex::new(hook.get_str("files").unwrap()).unwrap();
+    for (name, matched) in
+        [("a.yaml", true), ("b.yml", true), ("c.json", true), ("d.txt", false), ("e.yaml.bak", false)]
+    {
+        assert_eq!(files.is_match(name), matched, "{name}");
+    }
+}
