@@ -48,6 +48,8 @@ struct Note<'a> {
 
 struct Report<'a> {
     d: &'a Diagnostic,
+    /// The rule's page, linked from the rule id on terminals that show hyperlinks.
+    url: Option<String>,
     source: Named<'a>,
     notes: Vec<Note<'a>>,
 }
@@ -74,6 +76,9 @@ impl miette::Diagnostic for Report<'_> {
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,
         })
+    }
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.url.as_ref().map(|u| Box::new(u) as Box<dyn fmt::Display>)
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         self.d.help.as_deref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
@@ -127,7 +132,7 @@ fn display_name(file: &SourceFile, helm_source: Option<&str>) -> String {
 /// Renders every diagnostic (in parallel, then in order) and a summary line.
 pub fn render_human(outcome: &Outcome, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(color);
     let rendered: Vec<String> = outcome
         .diagnostics
         .par_iter()
@@ -142,7 +147,8 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
                     Note { message: &r.message, span: r.span, source: Named { file: rfile, name: &rfile.name } }
                 })
                 .collect();
-            let report = Report { d, source: Named { file, name: &name }, notes };
+            let url = color.then(|| crate::rules::doc_url(d.rule));
+            let report = Report { d, url, source: Named { file, name: &name }, notes };
             let mut out = String::from("\n");
             if handler.render_report(&mut out, &report).is_err() {
                 out = format!("{}: {}[{}] {}\n", file.name, d.severity.as_str(), d.rule, d.message);
