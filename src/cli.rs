@@ -14,6 +14,7 @@ use crate::lint::{Options, lint_inputs};
 use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover};
 use crate::report::Format;
 use crate::rules;
+use crate::schema::Registry;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,6 +56,10 @@ pub struct Cli {
     /// (repeatable). For pre-commit hooks that pass only the changed files.
     #[arg(long, value_name = "PATH")]
     context: Vec<String>,
+
+    /// Check objects of a custom resource against this CRD's schema (repeatable).
+    #[arg(long, value_name = "FILE")]
+    crd: Vec<PathBuf>,
 
     /// Read settings from this file instead of the nearest `.rollcheck.yaml`.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
@@ -162,6 +167,13 @@ fn run(cli: Cli) -> ExitCode {
         }
         None => None,
     };
+    let mut schemas = Registry::default();
+    for path in cli.crd.iter().chain(&config.crds) {
+        let added = std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|text| schemas.add_crds(&text));
+        if let Err(e) = added {
+            return fail(format!("{}: {e}", path.display()));
+        }
+    }
     let paths = if cli.paths.is_empty() { vec![".".to_string()] } else { cli.paths.clone() };
     let (inputs, mut io_errors) = discover(&paths, &excludes);
     let context_paths: Vec<String> =
@@ -170,8 +182,13 @@ fn run(cli: Cli) -> ExitCode {
     io_errors.extend(context_errors);
     let namespace = cli.namespace.clone().or_else(|| config.namespace.clone()).unwrap_or_else(|| "default".into());
     let fail_on = cli.fail_on.or(config.fail_on).unwrap_or(Severity::Error);
-    let options =
-        Options { namespace, load: LoadOptions { max_file_size: cli.max_file_size }, config: config.clone(), baseline };
+    let options = Options {
+        namespace,
+        load: LoadOptions { max_file_size: cli.max_file_size },
+        config: config.clone(),
+        baseline,
+        schemas: Arc::new(schemas),
+    };
     let outcome = lint_inputs(&inputs, &context, &options);
     io_errors.extend(outcome.io_errors.iter().cloned());
     for e in &io_errors {

@@ -57,6 +57,8 @@ pub struct Config {
     pub exclude: Vec<String>,
     pub namespace: Option<String>,
     pub context: Vec<PathBuf>,
+    /// CRD files whose schemas check their custom resources (like `--crd`).
+    pub crds: Vec<PathBuf>,
     pub external: Vec<External>,
     pub fail_on: Option<Severity>,
     /// Effective settings per set of matching overrides, computed once.
@@ -87,7 +89,8 @@ pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![ConfigError { path: path.display().to_string(), line: 0, column: 0, message: e.to_string() }]
     })?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = normalize(&std::path::absolute(&parent).unwrap_or(parent));
     let mut config = parse(&text, &path.display().to_string(), &base)?;
     config.path = Some(path.to_path_buf());
     Ok(config)
@@ -117,7 +120,7 @@ pub fn parse(text: &str, name: &str, base: &Path) -> Result<Config, Vec<ConfigEr
     if p.errors.is_empty() { Ok(config) } else { Err(p.errors) }
 }
 
-const TOP_KEYS: &[&str] = &["rules", "overrides", "exclude", "namespace", "context", "external", "fail-on"];
+const TOP_KEYS: &[&str] = &["rules", "overrides", "exclude", "namespace", "context", "crds", "external", "fail-on"];
 
 struct Reader<'s> {
     source: &'s SourceFile,
@@ -158,6 +161,9 @@ impl Reader<'_> {
                 },
                 Some("context") => {
                     config.context = self.strings(value, "context").iter().map(|p| config.base.join(p)).collect();
+                }
+                Some("crds") => {
+                    config.crds = self.strings(value, "crds").iter().map(|p| config.base.join(p)).collect();
                 }
                 Some("external") => config.external = self.externals(value),
                 Some("fail-on") => match value.text().and_then(severity) {
@@ -494,6 +500,7 @@ pub fn json_schema() -> serde_json::Value {
             "exclude": strings,
             "namespace": {"type": "string", "description": "namespace of objects that set none (default: `default`)"},
             "context": {"description": "files and directories loaded only to resolve references", "type": "array", "items": {"type": "string"}},
+            "crds": {"description": "CRD files whose schemas check their custom resources", "type": "array", "items": {"type": "string"}},
             "external": {
                 "description": "objects that exist in the cluster but not in the files",
                 "type": "array",

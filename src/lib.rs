@@ -14,6 +14,7 @@ pub mod load;
 pub mod refs;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod selector;
 pub mod source;
 pub mod suppress;

@@ -10,6 +10,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::Index;
 use crate::load::{Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes};
 use crate::rules;
+use crate::schema::Registry;
 use crate::source::FileId;
 use crate::suppress;
 
@@ -18,6 +19,8 @@ pub struct Options {
     pub load: LoadOptions,
     pub config: Arc<Config>,
     pub baseline: Option<Baseline>,
+    /// Schemas of CRDs given with `--crd`, beside the embedded ones.
+    pub schemas: Arc<Registry>,
 }
 
 impl Default for Options {
@@ -27,6 +30,7 @@ impl Default for Options {
             load: LoadOptions::default(),
             config: Arc::new(Config::default()),
             baseline: None,
+            schemas: Arc::new(Registry::default()),
         }
     }
 }
@@ -120,7 +124,7 @@ pub fn lint_files(files: Vec<LoadedFile>, options: &Options) -> Outcome {
         .filter(|obj| is_lint(obj.file))
         .fold(Vec::new, |mut out, obj| {
             if let Some(settings) = settings_of(obj.file) {
-                rules::check_object(obj, &index, settings, &mut out);
+                rules::check_object(obj, &index, &options.schemas, settings, &mut out);
             }
             out
         })
@@ -133,6 +137,8 @@ pub fn lint_files(files: Vec<LoadedFile>, options: &Options) -> Outcome {
     diagnostics.extend(index_diagnostics.into_iter().filter(|d| is_lint(d.file)));
     diagnostics.extend(rule_diagnostics);
     apply_levels(&mut diagnostics, &settings_of);
+    sort(&mut diagnostics);
+    defer_schema_findings(&mut diagnostics);
 
     let mut suppressions = suppress::collect(&files, &index, is_lint);
     let suppressed = suppress::apply(&mut diagnostics, &mut suppressions, &files);
@@ -143,16 +149,7 @@ pub fn lint_files(files: Vec<LoadedFile>, options: &Options) -> Outcome {
 
     let baselined = options.baseline.as_ref().map_or(0, |b| b.filter(&mut diagnostics, &files));
 
-    diagnostics.sort_by(|a, b| {
-        (a.file, a.span.start, a.rule, &a.message, a.span.end).cmp(&(
-            b.file,
-            b.span.start,
-            b.rule,
-            &b.message,
-            b.span.end,
-        ))
-    });
-    diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
+    sort(&mut diagnostics);
     let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
     let linted = || files.iter().filter(|f| f.role == Role::Lint);
     let summary = Summary {
@@ -178,5 +175,53 @@ fn apply_levels<'a>(diagnostics: &mut Vec<Diagnostic>, settings_of: &impl Fn(Fil
         }
         Some(None) => false,
         None => true,
+    });
+}
+
+fn sort(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| {
+        (a.file, a.span.start, a.rule, &a.message, a.span.end).cmp(&(
+            b.file,
+            b.span.start,
+            b.rule,
+            &b.message,
+            b.span.end,
+        ))
+    });
+    diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
+}
+
+/// A schema finding at the same place as a finding of a specific rule says the same thing less
+/// well (`interval: 60`: "must be a string" beside "a number, not a duration"); keep the
+/// specific one, with the higher of the two severities (the object is still rejected).
+/// Diagnostics are sorted by file and start, so equal places are adjacent.
+fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
+    let is_schema = |d: &Diagnostic| d.rule.starts_with("schema-");
+    let mut keep = vec![true; diagnostics.len()];
+    let mut start = 0;
+    while start < diagnostics.len() {
+        let mut end = start + 1;
+        while end < diagnostics.len()
+            && diagnostics[end].file == diagnostics[start].file
+            && diagnostics[end].span.start == diagnostics[start].span.start
+        {
+            end += 1;
+        }
+        for i in start..end {
+            if !is_schema(&diagnostics[i]) {
+                continue;
+            }
+            let (span, severity) = (diagnostics[i].span, diagnostics[i].severity);
+            if let Some(j) = (start..end).find(|&j| !is_schema(&diagnostics[j]) && diagnostics[j].span == span) {
+                keep[i] = false;
+                diagnostics[j].severity = diagnostics[j].severity.max(severity);
+            }
+        }
+        start = end;
+    }
+    let mut i = 0;
+    diagnostics.retain(|_| {
+        i += 1;
+        keep[i - 1]
     });
 }

@@ -32,12 +32,32 @@ fn lint_dir(dir: &str) -> Option<Value> {
     Some(lint(&[dir.to_string()]))
 }
 
+/// Errors in upstream examples that are true: (file, line, rule, why).
+const TRUE_ERRORS: &[(&str, u64, &str, &str)] = &[(
+    "traffic-management/rollout-linkerd.yaml",
+    101,
+    "schema-violation",
+    "`linkerd.io/inject: {{args.linkerd-enabled}}` is unquoted, so YAML reads a flow mapping, and an annotation value must be a string: the API server rejects the AnalysisTemplate",
+)];
+
+static SEEN_TRUE_ERRORS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+/// Errors, except the known true ones (which are recorded as seen).
 fn errors(v: &Value) -> Vec<String> {
     v["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|d| d["severity"] == "error")
+        .filter(|d| {
+            let known = TRUE_ERRORS.iter().position(|(file, line, rule, _)| {
+                d["file"].as_str().unwrap().ends_with(file) && d["line"] == *line && d["rule"] == *rule
+            });
+            if let Some(i) = known {
+                SEEN_TRUE_ERRORS.lock().unwrap().push(i);
+            }
+            known.is_none()
+        })
         .map(|d| format!("{}:{} {} {}", d["file"], d["line"], d["rule"], d["message"]))
         .collect()
 }
@@ -76,6 +96,10 @@ fn upstream_examples_have_no_false_errors() {
     let v = lint(&top_level);
     positions_are_inside_their_files(&v);
     assert_eq!(errors(&v), Vec::<String>::new());
+    let seen = SEEN_TRUE_ERRORS.lock().unwrap();
+    for (i, (file, line, rule, _)) in TRUE_ERRORS.iter().enumerate() {
+        assert!(seen.contains(&i), "the known true error {rule} at {file}:{line} is no longer reported");
+    }
 }
 
 #[test]

@@ -52,3 +52,25 @@ fn ambiguous_scalars_in_string_places() {
     assert!(found[1].2.contains("the boolean `true`"));
     assert!(found[4].2.contains("an env value"));
 }
+
+/// Schema fixtures mark each expected finding with `# expect: rule` at the end of its line.
+#[test]
+fn schema_fixtures_report_exactly_what_they_expect() {
+    for fixture in ["argo-rollouts", "kubernetes", "mesh"] {
+        let path = format!("tests/fixtures/schemas/{fixture}.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut expected: Vec<(u64, String)> = text
+            .lines()
+            .enumerate()
+            .filter_map(|(i, l)| l.split_once("# expect: ").map(|(_, r)| (i as u64 + 1, r)))
+            .flat_map(|(line, rules)| rules.split(',').map(move |r| (line, r.trim().to_string())))
+            .collect();
+        let mut found: Vec<(u64, String)> = ["schema-unknown-field", "schema-violation"]
+            .iter()
+            .flat_map(|rule| findings(&path, rule).into_iter().map(move |(l, _, _)| (l, rule.to_string())))
+            .collect();
+        expected.sort();
+        found.sort();
+        assert_eq!(found, expected, "{path}");
+    }
+}

@@ -289,10 +289,13 @@ data:
     assert_eq!(rules_of(&v), vec!["yaml-ambiguous-scalar"]);
     assert_eq!(v["diagnostics"][0]["line"], 13);
 
-    // Turning the rule off in the config silences suppressions of it too.
+    // Turning the rule off in the config silences suppressions of it too; the values are
+    // still rejected by the API server, which the schema check reports.
     write(d, ".rollcheck.yaml", "rules: {yaml-ambiguous-scalar: off}\n");
     let v = json(d, &["maps.yaml"]);
-    assert_eq!(rules_of(&v), vec!["unused-suppression", "unused-suppression"]);
+    let rules = rules_of(&v);
+    assert_eq!(rules.iter().filter(|r| *r == "unused-suppression").count(), 2, "{rules:?}");
+    assert_eq!(rules.iter().filter(|r| *r == "schema-violation").count(), 5, "{rules:?}");
 }
 
 #[test]
@@ -468,7 +471,7 @@ fn config_schema_is_current_and_accepts_the_documented_example() {
     if std::env::var_os("UPDATE_SCHEMAS").is_some() {
         fs::write(&path, &generated).unwrap();
     }
-    assert_eq!(fs::read_to_string(&path).unwrap(), generated, "stale: run UPDATE_SCHEMAS=1 cargo test --test workflow");
+    assert!(fs::read_to_string(&path).unwrap() == generated, "stale: run UPDATE_SCHEMAS=1 cargo test --test workflow");
     let schema: Value = serde_json::from_str(&generated).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let example = serde_json::json!({
@@ -508,4 +511,37 @@ fn pre_commit_hook_definition() {
     {
         assert_eq!(files.is_match(name), matched, "{name}");
     }
+}
+
+#[test]
+fn crd_flag_checks_custom_resources_with_their_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "crd.yaml",
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: mappings.getambassador.io}\nspec:\n  group: getambassador.io\n  names: {kind: Mapping, plural: mappings}\n  scope: Namespaced\n  versions:\n    - name: v2\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              required: [prefix]\n              properties:\n                prefix: {type: string}\n                service: {type: string}\n                weight: {type: integer, minimum: 0, maximum: 100}\n",
+    );
+    write(
+        d,
+        "mapping.yaml",
+        "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata:\n  name: web\n  labels: {a: b}\nspec:\n  prefix: /\n  servce: web\n  weight: 120\n",
+    );
+    // Without the CRD, a custom kind is not checked.
+    assert_eq!(rules_of(&json(d, &["mapping.yaml"])), Vec::<String>::new());
+    let v = json(d, &["mapping.yaml", "--crd", "crd.yaml"]);
+    let found: Vec<(u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["line"].as_u64().unwrap(), x["rule"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(found, vec![(8, "schema-unknown-field".into()), (9, "schema-violation".into())], "{v}");
+    assert!(v["diagnostics"][0]["help"].as_str().unwrap().contains("did you mean `service`?"));
+    // The config file can name CRDs too; a file without a CRD is a usage error.
+    write(d, ".rollcheck.yaml", "crds: [crd.yaml]\n");
+    assert_eq!(rules_of(&json(d, &["mapping.yaml"])).len(), 2);
+    let (code, _, err) = rollcheck(d, &["mapping.yaml", "--crd", "mapping.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no CustomResourceDefinition"), "{err}");
 }

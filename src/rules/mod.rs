@@ -4,6 +4,7 @@
 use crate::config::Effective;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, Object};
+use crate::schema::Registry;
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
@@ -29,6 +30,8 @@ mod promql_nan_guard;
 mod promql_rate_window;
 mod rollout_selector_mismatch;
 mod rollout_strategy;
+mod schema_unknown_field;
+mod schema_violation;
 mod service_role_conflict;
 mod service_selects_no_pods;
 mod unrendered_template;
@@ -93,6 +96,8 @@ pub static ALL: &[&Rule] = &[
     &promql_rate_window::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_strategy::RULE,
+    &schema_unknown_field::RULE,
+    &schema_violation::RULE,
     &service_role_conflict::RULE,
     &service_selects_no_pods::RULE,
     &unrendered_template::RULE,
@@ -119,6 +124,7 @@ pub fn doc_url(id: &str) -> String {
 pub struct Cx<'a> {
     pub obj: &'a Object,
     pub index: &'a Index,
+    pub schemas: &'a Registry,
     rule: &'static Rule,
     severity: Severity,
     settings: &'a Effective,
@@ -151,11 +157,11 @@ impl<'a> Cx<'a> {
 }
 
 /// Runs every enabled per-object rule on one object.
-pub fn check_object(obj: &Object, index: &Index, settings: &Effective, out: &mut Vec<Diagnostic>) {
+pub fn check_object(obj: &Object, index: &Index, schemas: &Registry, settings: &Effective, out: &mut Vec<Diagnostic>) {
     for (rule, severity) in ALL.iter().zip(&settings.severities) {
         let (Some(check), Some(severity)) = (rule.check, *severity) else { continue };
         if rule.kinds.contains(&obj.kind.as_str()) || rule.kinds == ["*"] {
-            check(&mut Cx { obj, index, rule, severity, settings, out });
+            check(&mut Cx { obj, index, schemas, rule, severity, settings, out });
         }
     }
 }

@@ -1,9 +1,11 @@
 //! YAML with positions: the parser adapter, Kubernetes scalar resolution and the tree.
 
+mod json;
 mod parse;
 pub mod resolve;
 mod tree;
 
+pub use json::to_json;
 pub use parse::{MAX_DEPTH, Stream, SyntaxError, parse_stream};
 pub use resolve::Resolved;
 pub use tree::{Document, NodeId, NodeKind, NodeRef, Scalar, Style, Text};
