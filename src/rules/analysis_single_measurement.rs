@@ -11,9 +11,15 @@ pub const RULE: Rule = Rule {
     doc: include_str!("../../rules/analysis-single-measurement.md"),
 };
 
+/// Providers whose one measurement is a whole test or statistical judgement, not a sample.
+const WHOLE_JUDGEMENT: &[&str] = &["job", "kayenta", "plugin"];
+
 fn check(cx: &mut Cx<'_>) {
     for metric in super::analysis::metrics(cx.obj.spec()) {
         let Some(count) = metric.get_set("count").filter(|c| c.as_i64() == Some(1)) else { continue };
+        if super::analysis::provider_kind(metric).is_some_and(|p| WHOLE_JUDGEMENT.contains(&p.as_str())) {
+            continue;
+        }
         let name = metric.get_str("name").unwrap_or("?");
         cx.report(count, format!("metric `{name}` decides on a single measurement"))
             .help("take several measurements (`count: 3` or more with an `interval`) and tolerate a failure with `failureLimit`");
