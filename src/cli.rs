@@ -95,6 +95,8 @@ enum Command {
         /// A rule id, e.g. `service-selects-no-pods`.
         rule: String,
     },
+    /// Run the language server on standard input and output, for editors.
+    Lsp,
 }
 
 pub fn main() -> ExitCode {
@@ -108,6 +110,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Rules) => print_rules(),
         Some(Command::Explain { ref rule }) => explain(rule),
+        Some(Command::Lsp) => crate::lsp::run(),
         None => run(cli),
     }
 }

@@ -51,6 +51,9 @@ pub struct Diagnostic {
     pub object: Option<ObjectName>,
     pub helm_source: Option<Arc<str>>,
     pub related: Vec<Related>,
+    /// Text that can replace the primary span to fix the finding (a "did you mean" name);
+    /// editors offer it as a quick fix.
+    pub suggestion: Option<String>,
 }
 
 impl Diagnostic {
@@ -72,11 +75,17 @@ impl Diagnostic {
             object: None,
             helm_source: None,
             related: Vec::new(),
+            suggestion: None,
         }
     }
 
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn suggest(&mut self, replacement: impl Into<String>) -> &mut Self {
+        self.suggestion = Some(replacement.into());
         self
     }
 

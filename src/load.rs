@@ -49,6 +49,7 @@ pub enum Role {
     External,
 }
 
+#[derive(Clone)]
 pub struct LoadedFile {
     pub id: FileId,
     pub role: Role,

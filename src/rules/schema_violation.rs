@@ -19,5 +19,8 @@ fn check(cx: &mut Cx<'_>) {
         if let Some(help) = f.help {
             d.help(help);
         }
+        if let Some(s) = f.suggestion {
+            d.suggest(s);
+        }
     }
 }

@@ -37,6 +37,9 @@ fn check(cx: &mut Cx<'_>) {
         match suggestion {
             Some(s) => {
                 let target = index.get(r.kind, namespace, s).expect("suggested from the index");
+                if node.text() == Some(r.name.as_str()) {
+                    d.suggest(s);
+                }
                 d.help(format!("did you mean `{s}`?")).related(
                     target.file,
                     target.name_node().span(),

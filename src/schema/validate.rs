@@ -23,6 +23,8 @@ pub struct Finding {
     pub span: Span,
     pub message: String,
     pub help: Option<String>,
+    /// A replacement for the span (the field or value the author probably meant).
+    pub suggestion: Option<String>,
 }
 
 /// Checks `value` (an object's root) against `schema`. `want` limits the work to one kind of
@@ -97,7 +99,7 @@ impl Validator<'_> {
 
     fn report(&mut self, kind: FindingKind, span: Span, message: String, help: Option<String>) {
         if kind == self.want {
-            self.out.push(Finding { kind, span, message, help });
+            self.out.push(Finding { kind, span, message, help, suggestion: None });
         }
     }
 
