@@ -97,6 +97,9 @@ enum Command {
     },
     /// Run the language server on standard input and output, for editors.
     Lsp,
+    /// Benchmark baseline: read the files' YAML events and nothing else (one thread).
+    #[command(hide = true)]
+    ParseOnly { paths: Vec<PathBuf> },
 }
 
 pub fn main() -> ExitCode {
@@ -111,6 +114,7 @@ pub fn main() -> ExitCode {
         Some(Command::Rules) => print_rules(),
         Some(Command::Explain { ref rule }) => explain(rule),
         Some(Command::Lsp) => crate::lsp::run(),
+        Some(Command::ParseOnly { ref paths }) => parse_only(paths),
         None => run(cli),
     }
 }
@@ -122,6 +126,17 @@ fn print_rules() -> ExitCode {
         out.push_str(&format!("{:width$}  {:7}  {}\n", r.id, r.severity.as_str(), r.summary));
     }
     write_stdout(&out)
+}
+
+fn parse_only(paths: &[PathBuf]) -> ExitCode {
+    let mut events = 0usize;
+    for path in paths {
+        match std::fs::read_to_string(path) {
+            Ok(text) => events += crate::yaml::count_events(&text),
+            Err(e) => return fail(format!("{}: {e}", path.display())),
+        }
+    }
+    write_stdout(&format!("{events} events\n"))
 }
 
 fn explain(id: &str) -> ExitCode {

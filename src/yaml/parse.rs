@@ -8,7 +8,7 @@ use std::sync::Arc;
 use granit_parser::{Event, Options, Parser, ScalarStyle};
 
 use super::resolve::{Resolved, resolve_plain};
-use super::tree::{Document, Node, NodeId, NodeKind, Scalar, Style, Text};
+use super::tree::{Children, Document, Node, NodeId, NodeKind, Scalar, Style, Text};
 use crate::source::Span;
 
 /// An error that made a document unreadable.
@@ -27,14 +27,20 @@ pub struct Stream {
 /// Collections nested deeper than this are a syntax error (the parser enforces it).
 pub const MAX_DEPTH: usize = 200;
 
+/// An open collection; its children so far are `scratch_items[first..]` or
+/// `scratch_pairs[first..]`.
 enum Frame {
-    Seq { start: usize, anchor: usize, flow: bool, items: Vec<NodeId> },
-    Map { start: usize, anchor: usize, flow: bool, entries: Vec<(NodeId, NodeId)>, key: Option<NodeId> },
+    Seq { start: usize, anchor: usize, flow: bool, first: usize },
+    Map { start: usize, anchor: usize, flow: bool, first: usize, key: Option<NodeId> },
 }
 
 struct Builder {
     text: Arc<str>,
     nodes: Vec<Node>,
+    items: Vec<NodeId>,
+    pairs: Vec<(NodeId, NodeId)>,
+    scratch_items: Vec<NodeId>,
+    scratch_pairs: Vec<(NodeId, NodeId)>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
@@ -49,6 +55,10 @@ impl Builder {
         Builder {
             text,
             nodes: Vec::new(),
+            items: Vec::new(),
+            pairs: Vec::new(),
+            scratch_items: Vec::new(),
+            scratch_pairs: Vec::new(),
             stack: Vec::new(),
             anchors: HashMap::new(),
             root: None,
@@ -72,10 +82,10 @@ impl Builder {
     fn attach(&mut self, id: NodeId) {
         match self.stack.last_mut() {
             None => self.root = Some(id),
-            Some(Frame::Seq { items, .. }) => items.push(id),
-            Some(Frame::Map { key, entries, .. }) => match key.take() {
+            Some(Frame::Seq { .. }) => self.scratch_items.push(id),
+            Some(Frame::Map { key, .. }) => match key.take() {
                 None => *key = Some(id),
-                Some(k) => entries.push((k, id)),
+                Some(k) => self.scratch_pairs.push((k, id)),
             },
         }
     }
@@ -91,10 +101,15 @@ impl Builder {
         Span::new(start, end.max(start))
     }
 
-    fn finish(self, end: usize) -> Document {
+    fn finish(mut self, end: usize) -> Document {
+        self.nodes.shrink_to_fit();
+        self.items.shrink_to_fit();
+        self.pairs.shrink_to_fit();
         Document {
             text: self.text,
             nodes: self.nodes,
+            items: self.items,
+            pairs: self.pairs,
             root: self.root,
             span: Span::new(self.start, end.max(self.start)),
             helm_source: self.helm_source,
@@ -103,43 +118,54 @@ impl Builder {
         }
     }
 
-    fn key_text(&self, id: NodeId) -> Option<String> {
-        let doc_node = &self.nodes[id.0 as usize];
-        match &doc_node.kind {
+    fn key_text(&self, id: NodeId) -> Option<Cow<'_, str>> {
+        match &self.nodes[id.0 as usize].kind {
             NodeKind::Scalar(s) => {
                 let text = match &s.text {
                     Text::Source(sp) => &self.text[sp.start as usize..sp.end as usize],
                     Text::Owned(t) => t,
                 };
                 Some(match (s.style, super::resolve::key_string(text, s.value)) {
-                    (Style::Plain, Some(k)) => k,
-                    _ => text.to_string(),
+                    (Style::Plain, Some(k)) => Cow::Owned(k),
+                    _ => Cow::Borrowed(text),
                 })
             }
             _ => None,
         }
     }
 
-    fn record_duplicates(&mut self, entries: &[(NodeId, NodeId)]) {
-        let mut seen: HashMap<String, NodeId> = HashMap::with_capacity(entries.len());
-        for &(k, _) in entries {
-            let Some(key) = self.key_text(k) else { continue };
-            if key == "<<" {
-                continue;
+    /// Records repeated keys of the mapping whose entries are `pairs[first..]`. Small mappings
+    /// (nearly all) compare pairwise without allocating.
+    fn record_duplicates(&mut self, first: usize) {
+        let entries = &self.pairs[first..];
+        let mut found = Vec::new();
+        if entries.len() <= 16 {
+            for (i, &(k, _)) in entries.iter().enumerate() {
+                let Some(key) = self.key_text(k).filter(|k| k != "<<") else { continue };
+                if let Some(&(f, _)) = entries[..i].iter().find(|(f, _)| self.key_text(*f).as_deref() == Some(&*key)) {
+                    found.push((k, f));
+                }
             }
-            if let Some(&first) = seen.get(&key) {
-                self.duplicate_keys.push((k, first));
-            } else {
-                seen.insert(key, k);
+        } else {
+            let mut seen: HashMap<Cow<'_, str>, NodeId> = HashMap::with_capacity(entries.len());
+            for &(k, _) in entries {
+                let Some(key) = self.key_text(k).filter(|k| k != "<<") else { continue };
+                match seen.get(&key) {
+                    Some(&f) => found.push((k, f)),
+                    None => {
+                        seen.insert(key, k);
+                    }
+                }
             }
         }
+        self.duplicate_keys.extend(found);
     }
 }
 
-fn byte_span(text: &str, span: &granit_parser::Span) -> Span {
+fn byte_span(text: &str, span: &granit_parser::Span, base: usize) -> Span {
     match span.byte_range() {
-        Some(r) => Span::new(r.start.min(text.len()), r.end.min(text.len())),
-        None => Span::new(text.len(), text.len()),
+        Some(r) => Span::new(base + r.start.min(text.len()), base + r.end.min(text.len())),
+        None => Span::new(base + text.len(), base + text.len()),
     }
 }
 
@@ -173,9 +199,80 @@ fn helm_source_of(comment: &str) -> Option<String> {
     (!path.is_empty()).then(|| path.to_string())
 }
 
+/// The number of parser events in `text`, with nothing built: the benchmark baseline.
+pub fn count_events(text: &str) -> usize {
+    let mut options = Options::default();
+    options.flow_nesting_limit = MAX_DEPTH;
+    options.block_nesting_limit = MAX_DEPTH;
+    let mut parser = Parser::new_from_str_with_options(text, options);
+    let mut n = 0;
+    while let Some(event) = parser.next_event() {
+        n += 1;
+        if event.is_err() && !matches!(parser.proceed_next_document(), Ok(true)) {
+            break;
+        }
+    }
+    n
+}
+
+/// Streams at least this large are cut at document markers and parsed in parallel.
+const PARALLEL_FROM: usize = 2 << 20;
+
 /// Parses a whole stream. Never panics; documents after a broken one are still returned.
+/// A large stream is parsed in pieces, each starting at a `---` line (a document marker at
+/// the start of a line cannot be part of any document's content), and the pieces joined.
 pub fn parse_stream(text: Arc<str>) -> Stream {
-    let src: &str = &text;
+    use rayon::prelude::*;
+    let cuts = document_cuts(&text, rayon::current_num_threads() * 4);
+    if cuts.len() <= 2 {
+        return parse_range(&text, 0, text.len());
+    }
+    let pieces: Vec<Stream> = cuts.par_windows(2).map(|w| parse_range(&text, w[0], w[1])).collect();
+    let mut out = Stream::default();
+    for piece in pieces {
+        out.documents.extend(piece.documents);
+        out.errors.extend(piece.errors);
+    }
+    out
+}
+
+/// Offsets that cut `text` into about `pieces` parts at lines starting with `---`, with 0 and
+/// the end included.
+fn document_cuts(text: &str, pieces: usize) -> Vec<usize> {
+    let mut cuts = vec![0];
+    if text.len() >= PARALLEL_FROM && pieces > 1 {
+        let step = text.len() / pieces;
+        for i in 1..pieces {
+            let from = (i * step).max(*cuts.last().unwrap_or(&0));
+            let Some(at) = next_document_marker(text, from) else { break };
+            if at > *cuts.last().unwrap_or(&0) {
+                cuts.push(at);
+            }
+        }
+    }
+    cuts.push(text.len());
+    cuts.dedup();
+    cuts
+}
+
+fn next_document_marker(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while let Some(pos) = text.get(i..)?.find("\n---") {
+        let at = i + pos + 1;
+        match bytes.get(at + 3) {
+            None | Some(b' ' | b'\t' | b'\n' | b'\r') => return Some(at),
+            _ => i = at,
+        }
+    }
+    None
+}
+
+/// Parses `text[start..end]`, with spans in `text`'s offsets.
+fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
+    let full: &str = text;
+    let src: &str = &full[start..end];
+    let base = start;
     let mut options = Options::default();
     options.flow_nesting_limit = MAX_DEPTH;
     options.block_nesting_limit = MAX_DEPTH;
@@ -192,8 +289,8 @@ pub fn parse_stream(text: Arc<str>) -> Stream {
             None => break,
             Some(Ok(ev)) => ev,
             Some(Err(err)) => {
-                let at = err.marker().byte_offset().unwrap_or(src.len()).min(src.len());
-                let span = Span::new(at, (at + 1).min(src.len()).max(at));
+                let at = base + err.marker().byte_offset().unwrap_or(src.len()).min(src.len());
+                let span = Span::new(at, (at + 1).min(base + src.len()).max(at));
                 if last_error_at.is_some_and(|prev| prev >= span.start) {
                     break;
                 }
@@ -208,7 +305,7 @@ pub fn parse_stream(text: Arc<str>) -> Stream {
             }
         };
         let (event, span) = event;
-        let sp = byte_span(src, &span);
+        let sp = byte_span(src, &span, base);
         match event {
             Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart(..) => {
@@ -253,7 +350,7 @@ pub fn parse_stream(text: Arc<str>) -> Stream {
                 };
                 let resolved = scalar_value(&value, style, tag.as_deref());
                 let stored = match &value {
-                    Cow::Borrowed(v) => source_slice(src, v).map(Text::Source),
+                    Cow::Borrowed(v) => source_slice(full, v).map(Text::Source),
                     Cow::Owned(_) => None,
                 }
                 .unwrap_or_else(|| Text::Owned(value.as_ref().into()));
@@ -262,25 +359,35 @@ pub fn parse_stream(text: Arc<str>) -> Stream {
             Event::SequenceStart(st, anchor, _) => {
                 let Some(b) = doc.as_mut() else { continue };
                 let flow = st == granit_parser::StructureStyle::Flow;
-                b.stack.push(Frame::Seq { start: sp.start as usize, anchor, flow, items: Vec::new() });
+                let first = b.scratch_items.len();
+                b.stack.push(Frame::Seq { start: sp.start as usize, anchor, flow, first });
             }
             Event::MappingStart(st, anchor, _) => {
                 let Some(b) = doc.as_mut() else { continue };
                 let flow = st == granit_parser::StructureStyle::Flow;
-                b.stack.push(Frame::Map { start: sp.start as usize, anchor, flow, entries: Vec::new(), key: None });
+                let first = b.scratch_pairs.len();
+                b.stack.push(Frame::Map { start: sp.start as usize, anchor, flow, first, key: None });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(b) = doc.as_mut() else { continue };
                 let Some(frame) = b.stack.pop() else { continue };
                 let (kind, start, anchor, flow, last) = match frame {
-                    Frame::Seq { start, anchor, flow, items } => {
-                        let last = items.last().copied();
-                        (NodeKind::Seq(items), start, anchor, flow, last)
+                    Frame::Seq { start, anchor, flow, first } => {
+                        let children =
+                            Children { start: b.items.len() as u32, len: (b.scratch_items.len() - first) as u32 };
+                        let last = b.scratch_items.last().copied().filter(|_| children.len > 0);
+                        let Builder { items, scratch_items, .. } = &mut *b;
+                        items.extend(scratch_items.drain(first..));
+                        (NodeKind::Seq(children), start, anchor, flow, last)
                     }
-                    Frame::Map { start, anchor, flow, entries, .. } => {
-                        b.record_duplicates(&entries);
-                        let last = entries.last().map(|e| e.1);
-                        (NodeKind::Map(entries), start, anchor, flow, last)
+                    Frame::Map { start, anchor, flow, first, .. } => {
+                        let children =
+                            Children { start: b.pairs.len() as u32, len: (b.scratch_pairs.len() - first) as u32 };
+                        let last = b.scratch_pairs.last().map(|e| e.1).filter(|_| children.len > 0);
+                        let Builder { pairs, scratch_pairs, .. } = &mut *b;
+                        pairs.extend(scratch_pairs.drain(first..));
+                        b.record_duplicates(children.start as usize);
+                        (NodeKind::Map(children), start, anchor, flow, last)
                     }
                 };
                 let span = b.end_span(start, flow, sp, last);
@@ -383,5 +490,38 @@ mod tests {
         let s = parse(&y);
         assert!(s.errors.is_empty());
         assert!(s.documents[0].nodes.len() < 200);
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    /// A stream parsed in parallel pieces gives the same documents, spans and errors as one
+    /// sequential parse.
+    #[test]
+    fn pieces_match_a_sequential_parse() {
+        let mut text = String::new();
+        for i in 0..40_000 {
+            text.push_str(&format!("---\n# Source: chart/templates/t{i}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: |\n    --- not a marker\n    v{i}\n"));
+            if i % 9_999 == 0 {
+                text.push_str("bad: [unclosed\n");
+            }
+        }
+        let text: Arc<str> = Arc::from(text);
+        assert!(document_cuts(&text, 8).len() > 2);
+        let whole = parse_range(&text, 0, text.len());
+        let pieces = parse_stream(text.clone());
+        assert_eq!(whole.documents.len(), pieces.documents.len());
+        assert_eq!(
+            whole.errors.iter().map(|e| e.span).collect::<Vec<_>>(),
+            pieces.errors.iter().map(|e| e.span).collect::<Vec<_>>()
+        );
+        for (a, b) in whole.documents.iter().zip(&pieces.documents) {
+            assert_eq!(a.span, b.span);
+            assert_eq!(a.helm_source, b.helm_source);
+            assert_eq!(a.nodes.len(), b.nodes.len());
+            assert_eq!(a.nodes.last().map(|n| n.span), b.nodes.last().map(|n| n.span));
+        }
     }
 }

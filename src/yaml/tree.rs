@@ -31,12 +31,21 @@ pub struct Scalar {
     pub value: Resolved,
 }
 
+/// A run of children in the document's shared `items` or `pairs` array (one allocation per
+/// document, not per collection).
+#[derive(Clone, Copy, Debug)]
+pub struct Children {
+    pub start: u32,
+    pub len: u32,
+}
+
 #[derive(Debug)]
 pub enum NodeKind {
     Scalar(Scalar),
-    Seq(Vec<NodeId>),
-    /// Entries in source order; duplicate keys are kept.
-    Map(Vec<(NodeId, NodeId)>),
+    /// Items in `Document::items`.
+    Seq(Children),
+    /// Entries in `Document::pairs`, in source order; duplicate keys are kept.
+    Map(Children),
     Alias(NodeId),
 }
 
@@ -51,6 +60,8 @@ pub struct Node {
 pub struct Document {
     pub text: Arc<str>,
     pub nodes: Vec<Node>,
+    pub items: Vec<NodeId>,
+    pub pairs: Vec<(NodeId, NodeId)>,
     pub root: Option<NodeId>,
     pub span: Span,
     /// The template path from Helm's `# Source:` comment.
@@ -71,6 +82,14 @@ impl Document {
 
     pub fn node(&self, id: NodeId) -> NodeRef<'_> {
         NodeRef { doc: self, id }.deref_alias()
+    }
+
+    fn pairs_of(&self, c: Children) -> &[(NodeId, NodeId)] {
+        self.pairs.get(c.start as usize..(c.start + c.len) as usize).unwrap_or(&[])
+    }
+
+    fn items_of(&self, c: Children) -> &[NodeId] {
+        self.items.get(c.start as usize..(c.start + c.len) as usize).unwrap_or(&[])
     }
 }
 
@@ -181,7 +200,7 @@ impl<'a> NodeRef<'a> {
     pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
         let doc = self.doc;
         let list: &'a [(NodeId, NodeId)] = match self.kind() {
-            NodeKind::Map(entries) => entries,
+            NodeKind::Map(c) => doc.pairs_of(*c),
             _ => &[],
         };
         list.iter().map(move |&(k, v)| (doc.node(k), doc.node(v)))
@@ -190,7 +209,7 @@ impl<'a> NodeRef<'a> {
     pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let doc = self.doc;
         let list: &'a [NodeId] = match self.kind() {
-            NodeKind::Seq(items) => items,
+            NodeKind::Seq(c) => doc.items_of(*c),
             _ => &[],
         };
         list.iter().map(move |&id| doc.node(id))
@@ -198,8 +217,7 @@ impl<'a> NodeRef<'a> {
 
     pub fn len(&self) -> usize {
         match self.kind() {
-            NodeKind::Seq(items) => items.len(),
-            NodeKind::Map(entries) => entries.len(),
+            NodeKind::Seq(c) | NodeKind::Map(c) => c.len as usize,
             _ => 0,
         }
     }
@@ -214,7 +232,8 @@ impl<'a> NodeRef<'a> {
     }
 
     fn entry_at_depth(&self, key: &str, depth: u8) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        let NodeKind::Map(list) = self.kind() else { return None };
+        let NodeKind::Map(c) = self.kind() else { return None };
+        let list = self.doc.pairs_of(*c);
         let mut merges = None;
         for &(k, v) in list.iter().rev() {
             let k = self.doc.node(k);
