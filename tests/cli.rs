@@ -198,6 +198,44 @@ fn files_over_the_size_limit_are_refused_with_a_message() {
         .stderr(predicate::str::contains("larger than the 100-byte limit"));
 }
 
+#[test]
+fn a_200_mb_file_is_refused_without_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("huge.yaml");
+    // Sparse: 200 MB on paper, nothing on disk.
+    std::fs::File::create(&big).unwrap().set_len(200 * 1024 * 1024).unwrap();
+    write(&dir, "ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n");
+    let out = rollcheck()
+        .args([dir.path().to_str().unwrap(), "--format", "json"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("huge.yaml: larger than the 134217728-byte limit"))
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(json_of(&out)["summary"]["files"], 1, "the other file is still linted");
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_and_dangling_paths_are_reported_with_the_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone.yaml"), dir.path().join("dangling.yaml")).unwrap();
+    let locked = write(&dir, "locked.yaml", "apiVersion: v1\n");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    write(&dir, "ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n");
+    let assert = rollcheck().args([dir.path().to_str().unwrap(), "--format", "json"]).assert().code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("dangling.yaml"), "{stderr}");
+    // root reads anything; elsewhere the locked file is an error with its path.
+    let root = std::fs::read(&locked).is_ok();
+    assert!(root || stderr.contains("locked.yaml"), "{stderr}");
+    let v = json_of(&assert.get_output().stdout);
+    assert!(v["summary"]["files"].as_u64().unwrap() >= 1);
+}
+
 #[cfg(unix)]
 #[test]
 fn fifos_and_symlink_loops_do_not_hang() {
@@ -205,6 +243,12 @@ fn fifos_and_symlink_loops_do_not_hang() {
     let fifo = dir.path().join("pipe.yaml");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     rollcheck().arg(fifo.to_str().unwrap()).assert().code(2).stderr(predicate::str::contains("not a regular file"));
+    rollcheck()
+        .arg("/dev/zero")
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/dev/zero"));
     let looped = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(looped.path(), looped.path().join("loop")).unwrap();
     write(&looped, "ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n");

@@ -90,6 +90,28 @@ impl Builder {
         }
     }
 
+    /// YAML forbids flow content on a later line at or left of the enclosing block's
+    /// indentation (`key: [a,\nb]` with `b` in column 0). Returns the offending offset.
+    fn misindented_flow(&self, at: usize) -> Option<usize> {
+        let outer_flow = self
+            .stack
+            .iter()
+            .position(|f| matches!(f, Frame::Seq { flow: true, .. } | Frame::Map { flow: true, .. }))?;
+        let flow_start = match &self.stack[outer_flow] {
+            Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
+        };
+        let text: &str = &self.text;
+        let line_start = |o: usize| text[..o.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        if line_start(at) == line_start(flow_start) {
+            return None;
+        }
+        let indent = match self.stack[..outer_flow].last() {
+            Some(Frame::Seq { start, .. } | Frame::Map { start, .. }) => start - line_start(*start),
+            None => return None,
+        };
+        (at - line_start(at) <= indent).then_some(at)
+    }
+
     /// Block collections end at their last child (their end event sits past trailing blank
     /// lines); flow collections end at their closing bracket.
     fn end_span(&self, start: usize, flow: bool, end_event: Span, last: Option<NodeId>) -> Span {
@@ -306,6 +328,20 @@ fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
         };
         let (event, span) = event;
         let sp = byte_span(src, &span, base);
+        if matches!(event, Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(..))
+            && let Some(at) = doc.as_ref().and_then(|b| b.misindented_flow(sp.start as usize))
+        {
+            out.errors.push(SyntaxError {
+                span: Span::new(at, (at + 1).min(full.len())),
+                message: "flow collection content must be indented more than the line that opens it".into(),
+            });
+            doc = None;
+            pending_source = None;
+            match parser.proceed_next_document() {
+                Ok(true) => continue,
+                _ => break,
+            }
+        }
         match event {
             Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart(..) => {
