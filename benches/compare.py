@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks of the real rollcheck binary, side by side with yamllint,
+kubernetes-validate and checkov (installed from PyPI into a scratch virtualenv), on the same
+generated `helm template` streams. Prints a Markdown table for BENCHMARKS.md.
+
+    python3 benches/compare.py            # rollcheck only (quick)
+    python3 benches/compare.py --peers    # also the peer tools on the 1,000-app stream
+
+Each command runs `--runs` times; the table shows the median wall time, the peak resident
+memory of that run (from /usr/bin/time, or getrusage), and ratios measured in this run.
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "target" / "bench-data"
+VENV = ROOT / "target" / "bench-venv"
+BIN = ROOT / "target" / "release" / "rollcheck"
+
+
+def run(cmd, runs):
+    """Median wall seconds and the peak RSS (MiB) over `runs` runs of `cmd`."""
+    walls, peaks = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - start)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"{' '.join(map(str, cmd))} exited with {proc.returncode}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        peaks.append(max(after, before) / 1024)
+    return statistics.median(walls), max(peaks)
+
+
+def peak_rss(cmd):
+    """Peak RSS of one run in MiB, measured by GNU time (getrusage keeps the maximum so far)."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", *map(str, cmd)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        return int(out.stderr.strip().splitlines()[-1]) / 1024
+    except (ValueError, IndexError):
+        return float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--peers", action="store_true", help="install and run yamllint, kubernetes-validate, checkov")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+    DATA.mkdir(parents=True, exist_ok=True)
+    for n in (1000, 10000):
+        if not (DATA / f"apps-{n}.yaml").exists():
+            subprocess.run([sys.executable, str(ROOT.parent / "shared" / "bench" / "gen_corpus.py"), str(DATA), "--sizes", str(n)], check=True)
+    one_ns = DATA / "apps-10000-one-namespace.yaml"
+    if not one_ns.exists():
+        with open(DATA / "apps-10000.yaml") as src, open(one_ns, "w") as dst:
+            for line in src:
+                dst.write("  namespace: bench\n" if line.startswith("  namespace: ") else line)
+    small = ROOT / "examples" / "healthy-canary" / "app.yaml"
+    no_schemas = DATA / "no-schemas.yaml"
+    no_schemas.write_text("rules: {schema-unknown-field: off, schema-violation: off}\n")
+
+    rows = []
+
+    def measure(label, cmd, runs=None, base=None):
+        wall, _ = run(cmd, runs or args.runs)
+        rss = peak_rss(cmd)
+        rows.append((label, wall, rss, base))
+        return wall
+
+    s1000, s10000 = DATA / "apps-1000.yaml", DATA / "apps-10000.yaml"
+    rc = [BIN, "--no-config", "--format", "json"]
+    parse_10k = measure("rollcheck parse-only (YAML events, 1 thread), 10,000 apps", [BIN, "parse-only", s10000])
+    measure("rollcheck, every rule and schema, 10,000 apps", [*rc, s10000], base=parse_10k)
+    measure("rollcheck, schemas off, 10,000 apps", [*rc, "--config", no_schemas, s10000], base=parse_10k)
+    many = measure("rollcheck, 10,000 apps over many namespaces", [*rc, s10000])
+    measure("rollcheck, the same 10,000 apps in one namespace", [*rc, one_ns], base=many)
+    parse_1k = measure("rollcheck parse-only, 1,000 apps", [BIN, "parse-only", s1000])
+    full_1k = measure("rollcheck, every rule and schema, 1,000 apps", [*rc, s1000], base=parse_1k)
+    measure("rollcheck, one small file (healthy-canary, 2.6 KB)", [*rc, small], runs=20)
+
+    if args.peers:
+        if not (VENV / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        pip = [str(VENV / "bin" / "pip"), "install", "--quiet"]
+        subprocess.run([*pip, "yamllint", "kubernetes-validate", "checkov"], check=True)
+        bin_ = VENV / "bin"
+        measure("yamllint (relaxed), 1,000 apps", [bin_ / "yamllint", "-d", "relaxed", s1000], runs=1, base=full_1k)
+        measure("kubernetes-validate, 1,000 apps", [bin_ / "kubernetes-validate", "--kubernetes-version", "1.33.0", s1000], runs=1, base=full_1k)
+        measure("checkov (kubernetes), 1,000 apps", [bin_ / "checkov", "--quiet", "--compact", "--framework", "kubernetes", "-f", s1000], runs=1, base=full_1k)
+
+    print(f"machine: {os.cpu_count()} cores; runs per command: {args.runs} (median)")
+    print()
+    print("| command | wall (s) | peak RSS (MiB) | ratio |")
+    print("|---|---:|---:|---|")
+    for label, wall, rss, base in rows:
+        ratio = ""
+        if base is not None:
+            base_label = next(l for l, w, _, _ in rows if w == base)
+            ratio = f"{wall / base:.2f}x {base_label}"
+        print(f"| {label} | {wall:.3f} | {rss:.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
