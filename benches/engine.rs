@@ -50,7 +50,9 @@ fn stream_lint_every_rule() -> usize {
 
 #[divan::bench(sample_count = 10)]
 fn stream_lint_without_schemas() -> usize {
-    let config = rollcheck::config::parse("rules: {schema-unknown-field: off, schema-violation: off}\n", "c", "".as_ref()).unwrap();
+    let config =
+        rollcheck::config::parse("rules: {schema-unknown-field: off, schema-violation: off}\n", "c", "".as_ref())
+            .unwrap();
     let options = Options { config: Arc::new(config), ..Options::default() };
     lint_files(vec![load_bytes(FileId(0), "apps.yaml".into(), STREAM.clone())], &options).diagnostics.len()
 }

@@ -12,7 +12,8 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     // About 1,000 lines: 20 Rollouts with their Services and templates, one file.
-    let app = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/healthy-canary/app.yaml")).unwrap();
+    let app =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/healthy-canary/app.yaml")).unwrap();
     let mut text = String::new();
     let mut i = 0;
     while text.lines().count() < 1000 {
@@ -57,13 +58,20 @@ fn main() {
         serde_json::from_slice(&body).unwrap()
     };
     let root_uri = format!("file://{}", root.display());
-    send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"rootUri": root_uri, "capabilities": {}}}));
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"rootUri": root_uri, "capabilities": {}}}),
+    );
     while receive()["id"] != 1 {}
     send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
-    send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}}));
+    send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}}),
+    );
     let wait_for = |receive: &mut dyn FnMut() -> Value, version: i32| loop {
         let m = receive();
-        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && m["params"]["version"] == version {
+        if m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["version"] == version
+        {
             return;
         }
     };

@@ -230,6 +230,16 @@ pub fn is_dns_subdomain(s: &str) -> bool {
         })
 }
 
+/// A DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a
+/// letter or digit (container names, ports, experiment templates...).
+pub fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

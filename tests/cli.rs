@@ -119,7 +119,7 @@ fn a_broken_document_does_not_hide_the_rest_of_the_stream() {
     let path = write(
         &dir,
         "stream.yaml",
-        "apiVersion: v1\nkind: Service\nmetadata: {name: a\n---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec:\n  selector: {matchLabels: {app: r}}\n  template:\n    metadata: {labels: {app: r}}\n  strategy: {}\n",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a\n---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec:\n  selector: {matchLabels: {app: r}}\n  template:\n    metadata: {labels: {app: r}}\n    spec: {containers: [{name: r, image: r, readinessProbe: {tcpSocket: {port: 80}}}]}\n  strategy: {}\n",
     );
     let v = json_of(&rollcheck().args([&path, "--format", "json"]).assert().code(1).get_output().stdout);
     assert_eq!(rules_of(&v), ["yaml-syntax", "rollout-strategy"]);
@@ -141,7 +141,7 @@ fn bad_inputs_are_located_errors_and_good_files_are_still_linted() {
     write(
         &dir,
         "f-good.yaml",
-        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  selector: {matchLabels: {app: r}}\n  template: {metadata: {labels: {app: r}}}\n",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  selector: {matchLabels: {app: r}}\n  template: {metadata: {labels: {app: r}}, spec: {containers: [{name: r, image: r, readinessProbe: {tcpSocket: {port: 80}}}]}}\n",
     );
     let started = std::time::Instant::now();
     let out = rollcheck()
@@ -289,7 +289,7 @@ fn namespace_flag_sets_where_references_resolve() {
     let path = write(
         &dir,
         "app.yaml",
-        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  maxReplicas: 3\n  scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: web}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: prod}\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}}\n  strategy: {canary: {}}\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  maxReplicas: 3\n  scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: web}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: prod}\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web, readinessProbe: {tcpSocket: {port: 80}}}]}}\n  strategy: {canary: {}}\n",
     );
     rollcheck()
         .arg(&path)
@@ -305,7 +305,7 @@ fn list_objects_and_json_files_are_read() {
     let path = write(
         &dir,
         "list.json",
-        r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "r"}, "spec": {"selector": {"matchLabels": {"app": "r"}}, "template": {"metadata": {"labels": {"app": "x"}}}, "strategy": {"canary": {}}}}]}"#,
+        r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "r"}, "spec": {"selector": {"matchLabels": {"app": "r"}}, "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "x", "image": "x", "readinessProbe": {"tcpSocket": {"port": 80}}}]}}, "strategy": {"canary": {}}}}]}"#,
     );
     let v = json_of(&rollcheck().args([&path, "--format", "json"]).assert().code(1).get_output().stdout);
     assert_eq!(rules_of(&v), ["rollout-selector-mismatch"]);

@@ -54,3 +54,47 @@ pub fn resolve_template<'a>(index: &'a Index, from: &Object, reference: NodeRef<
         index.get_near(from, "AnalysisTemplate", from.namespace.as_deref(), name)
     }
 }
+
+/// One group of templates a Rollout merges into one AnalysisRun.
+pub struct Group<'a> {
+    /// Where to report: the group's `templates` key.
+    pub node: NodeRef<'a>,
+    /// The `templateName` references.
+    pub templates: Vec<NodeRef<'a>>,
+    pub dry_run: Vec<&'a str>,
+    pub retention: Vec<&'a str>,
+    /// Steps and promotion analyses must end; a background analysis runs until the rollout ends.
+    pub must_end: bool,
+    pub what: &'static str,
+}
+
+pub fn rollout_groups(obj: &Object) -> Vec<Group<'_>> {
+    fn add<'a>(out: &mut Vec<Group<'a>>, analysis: Option<NodeRef<'a>>, must_end: bool, what: &'static str) {
+        let Some(a) = analysis.filter(|a| a.is_map()) else { return };
+        let Some((key, list)) = a.entry("templates") else { return };
+        let names = |field: &str| -> Vec<&'a str> {
+            a.get(field).into_iter().flat_map(|d| d.items()).filter_map(|d| d.get_str("metricName")).collect()
+        };
+        out.push(Group {
+            node: key,
+            templates: list.items().collect(),
+            dry_run: names("dryRun"),
+            retention: names("measurementRetention"),
+            must_end,
+            what,
+        });
+    }
+    let mut out = Vec::new();
+    let Some(strategy) = obj.get(&["spec", "strategy"]) else { return out };
+    if let Some(canary) = strategy.get_set("canary") {
+        for step in canary.get("steps").into_iter().flat_map(|s| s.items()) {
+            add(&mut out, step.get_set("analysis"), true, "analysis step");
+        }
+        add(&mut out, canary.get_set("analysis"), false, "background analysis");
+    }
+    if let Some(bg) = strategy.get_set("blueGreen") {
+        add(&mut out, bg.get_set("prePromotionAnalysis"), true, "pre-promotion analysis");
+        add(&mut out, bg.get_set("postPromotionAnalysis"), true, "post-promotion analysis");
+    }
+    out
+}

@@ -13,6 +13,8 @@ mod analysis_invalid_condition;
 mod analysis_missing_arg;
 mod analysis_no_condition;
 mod analysis_single_measurement;
+mod analysis_spec;
+mod analysis_undeclared_placeholder;
 mod analysis_unknown_arg;
 mod bluegreen_scale_down_delay;
 mod bluegreen_unguarded_auto_promotion;
@@ -21,6 +23,8 @@ mod canary_no_analysis;
 mod canary_step_invalid;
 mod canary_weight_decreases;
 mod canary_weight_unachievable;
+mod destinationrule_subset_not_found;
+mod experiment_spec;
 mod invalid_duration;
 mod invalid_object;
 mod missing_anti_affinity;
@@ -29,14 +33,19 @@ mod port_mismatch;
 mod promql_nan_guard;
 mod promql_rate_window;
 mod rollout_selector_mismatch;
+mod rollout_spec;
 mod rollout_strategy;
 mod schema_unknown_field;
 mod schema_violation;
 mod service_role_conflict;
 mod service_selects_no_pods;
+mod stable_ingress_no_stable_backend;
+mod traffic_routing_config;
+mod traffic_routing_missing_services;
 mod unrendered_template;
 mod unresolved_reference;
 mod unused_suppression;
+mod virtualservice_route_mismatch;
 mod workload_conflict;
 mod workload_ref_not_scaled_down;
 mod yaml_ambiguous_scalar;
@@ -49,6 +58,7 @@ pub mod analysis;
 pub mod duration;
 pub mod expr;
 pub mod promql;
+pub mod routing;
 
 pub struct Rule {
     /// Kebab-case id, a contract with users' configuration and suppressions.
@@ -79,6 +89,8 @@ pub static ALL: &[&Rule] = &[
     &analysis_missing_arg::RULE,
     &analysis_no_condition::RULE,
     &analysis_single_measurement::RULE,
+    &analysis_spec::RULE,
+    &analysis_undeclared_placeholder::RULE,
     &analysis_unknown_arg::RULE,
     &bluegreen_scale_down_delay::RULE,
     &bluegreen_unguarded_auto_promotion::RULE,
@@ -87,6 +99,8 @@ pub static ALL: &[&Rule] = &[
     &canary_step_invalid::RULE,
     &canary_weight_decreases::RULE,
     &canary_weight_unachievable::RULE,
+    &destinationrule_subset_not_found::RULE,
+    &experiment_spec::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
     &missing_anti_affinity::RULE,
@@ -95,14 +109,19 @@ pub static ALL: &[&Rule] = &[
     &promql_nan_guard::RULE,
     &promql_rate_window::RULE,
     &rollout_selector_mismatch::RULE,
+    &rollout_spec::RULE,
     &rollout_strategy::RULE,
     &schema_unknown_field::RULE,
     &schema_violation::RULE,
     &service_role_conflict::RULE,
     &service_selects_no_pods::RULE,
+    &stable_ingress_no_stable_backend::RULE,
+    &traffic_routing_config::RULE,
+    &traffic_routing_missing_services::RULE,
     &unrendered_template::RULE,
     &unresolved_reference::RULE,
     &unused_suppression::RULE,
+    &virtualservice_route_mismatch::RULE,
     &workload_conflict::RULE,
     &workload_ref_not_scaled_down::RULE,
     &yaml_ambiguous_scalar::RULE,
