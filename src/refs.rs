@@ -177,6 +177,26 @@ fn rollout(spec: Option<NodeRef<'_>>, out: &mut Vec<Reference>) {
         }
         push(out, "DestinationRule", "destinationRule", istio.path(&["destinationRule", "name"]));
     }
+    for m in routing.path(&["ambassador", "mappings"]).into_iter().flat_map(|l| l.items()) {
+        push(out, "Mapping", "ambassador mapping", Some(m));
+    }
+    if let Some(mesh) = routing.get("appMesh") {
+        push(out, "VirtualService", "appMesh virtualService", mesh.path(&["virtualService", "name"]));
+        push(
+            out,
+            "VirtualNode",
+            "canaryVirtualNodeRef",
+            mesh.path(&["virtualNodeGroup", "canaryVirtualNodeRef", "name"]),
+        );
+        push(
+            out,
+            "VirtualNode",
+            "stableVirtualNodeRef",
+            mesh.path(&["virtualNodeGroup", "stableVirtualNodeRef", "name"]),
+        );
+    }
+    push(out, "TraefikService", "weightedTraefikServiceName", routing.path(&["traefik", "weightedTraefikServiceName"]));
+    push(out, "ApisixRoute", "apisix route", routing.path(&["apisix", "route", "name"]));
 }
 
 fn ingress(spec: Option<NodeRef<'_>>, out: &mut Vec<Reference>) {

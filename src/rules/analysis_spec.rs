@@ -45,6 +45,7 @@ fn check(cx: &mut Cx<'_>) {
         }
         limits(cx, *m);
         provider(cx, *m);
+        metric_plugin_configured(cx, *m);
     }
     let names: Vec<&str> = seen.iter().map(|(n, _)| *n).collect();
     for field in ["dryRun", "measurementRetention"] {
@@ -484,5 +485,29 @@ fn collect_templates<'a>(
     out.push((t, t.root()));
     for nested in t.spec().and_then(|s| s.get("templates")).into_iter().flat_map(|n| n.items()) {
         collect_templates(index, t, nested, out, depth + 1);
+    }
+}
+
+/// A metric provider plugin must be listed in the controller's ConfigMap, when that ConfigMap
+/// is among the linted files.
+fn metric_plugin_configured(cx: &mut Cx<'_>, m: NodeRef<'_>) {
+    let Some(plugins) = m.path(&["provider", "plugin"]) else { return };
+    let index = cx.index;
+    let Some(config) = index.objects.iter().find(|o| o.kind == "ConfigMap" && o.name == "argo-rollouts-config") else {
+        return;
+    };
+    let text = config.get(&["data", "metricProviderPlugins"]).and_then(|v| v.text()).unwrap_or_default();
+    let listed: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("name:"))
+        .map(|n| n.trim().trim_matches(['"', '\'']))
+        .collect();
+    for (k, _) in plugins.entries() {
+        let name = k.key_text().unwrap_or_default();
+        if !listed.contains(&&*name) {
+            cx.report(k, format!("metric provider plugin `{name}` is not configured in ConfigMap `argo-rollouts-config` (`metricProviderPlugins`)"))
+                .help("add it to `metricProviderPlugins`, or fix the name")
+                .related(config.file, config.name_node().span(), "the controller's ConfigMap");
+        }
     }
 }

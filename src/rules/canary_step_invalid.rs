@@ -48,6 +48,31 @@ fn check(cx: &mut Cx<'_>) {
             cx.report(step, format!("step {i} has no action"))
                 .help("give the step one of: setWeight, pause, experiment, analysis, setCanaryScale, setHeaderRoute, setMirrorRoute, plugin");
         }
+        for t in step.path(&["experiment", "templates"]).into_iter().flat_map(|t| t.items()) {
+            if let Some(spec_ref) = t.get_set("specRef").filter(|s| !matches!(s.as_str(), Some("canary" | "stable"))) {
+                cx.report(
+                    spec_ref,
+                    format!(
+                        "step {i}: experiment template `specRef: {}` must be `canary` or `stable`",
+                        spec_ref.display()
+                    ),
+                )
+                .help(
+                    "`specRef` says which pod template the experiment copies: `canary` (the new version) or `stable`",
+                );
+            }
+        }
+        let args = step.path(&["analysis", "args"]).into_iter().chain(
+            step.path(&["experiment", "analyses"]).into_iter().flat_map(|a| a.items()).filter_map(|a| a.get("args")),
+        );
+        for arg in args.flat_map(|a| a.items()) {
+            let Some(path) = arg.path(&["valueFrom", "fieldRef", "fieldPath"]) else { continue };
+            let Some(p) = path.as_str() else { continue };
+            if p.starts_with("metadata") && !downward_api_path(p) {
+                cx.report(path, format!("step {i}: `fieldPath: {p}` is not object metadata the downward API supports"))
+                    .help("use metadata.name, metadata.namespace, metadata.uid, metadata.labels['key'] or metadata.annotations['key']");
+            }
+        }
         let Some(weight) = step.get_set("setWeight") else { continue };
         match weight.as_i64() {
             None => {
@@ -72,4 +97,18 @@ fn check(cx: &mut Cx<'_>) {
             _ => {}
         }
     }
+}
+
+/// k8s `fieldpath.ExtractFieldPathAsString` paths under `metadata`.
+fn downward_api_path(p: &str) -> bool {
+    if matches!(p, "metadata.name" | "metadata.namespace" | "metadata.uid" | "metadata.labels" | "metadata.annotations")
+    {
+        return true;
+    }
+    for prefix in ["metadata.labels['", "metadata.annotations['"] {
+        if let Some(key) = p.strip_prefix(prefix).and_then(|k| k.strip_suffix("']")) {
+            return !key.is_empty() && crate::selector::label_key_problem(key).is_none();
+        }
+    }
+    false
 }

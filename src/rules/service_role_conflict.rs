@@ -12,7 +12,11 @@ pub const RULE: Rule = Rule {
     doc: include_str!("../../rules/service-role-conflict.md"),
 };
 
+/// The annotation the controller puts on the Services it manages.
+const MANAGED_BY: &str = "argo-rollouts.argoproj.io/managed-by-rollouts";
+
 fn check(cx: &mut Cx<'_>) {
+    managed_by_another(cx);
     let Some(strategy) = cx.obj.get(&["spec", "strategy"]) else { return };
     if let Some(canary) = strategy.get_set("canary") {
         pair(cx, canary, "stableService", "canaryService", "stable and canary");
@@ -44,4 +48,32 @@ fn pair(cx: &mut Cx<'_>, parent: NodeRef<'_>, first: &str, second: &str, roles: 
         .label(format!("{} is also {first}", b_key.display()))
         .help(format!("create a second Service with the same selector and name it in `{second}`; the controller points each one at a different ReplicaSet"))
         .related(file, first_span, format!("{first} is `{x}` here"));
+}
+
+/// A Service another Rollout already manages (its `managed-by-rollouts` annotation names
+/// that Rollout) cannot be used by this one.
+fn managed_by_another(cx: &mut Cx<'_>) {
+    let (index, obj) = (cx.index, cx.obj);
+    for r in index.references_of(obj).iter().filter(|r| r.kind == "Service" && r.role != "rootService") {
+        let Some(service) = index.resolve(obj, r) else { continue };
+        let Some(owner) = service.get(&["metadata", "annotations", MANAGED_BY]).and_then(|a| a.as_str()) else {
+            continue;
+        };
+        if owner != obj.name {
+            let at = obj.doc.node(r.at);
+            cx.report(
+                at,
+                format!(
+                    "Service `{}` is managed by another Rollout (`{owner}`): the controller rejects this one",
+                    service.name
+                ),
+            )
+            .help("give each Rollout its own Services")
+            .related(
+                service.file,
+                service.get(&["metadata", "annotations", MANAGED_BY]).map_or(service.name_node().span(), |a| a.span()),
+                "the managed-by annotation",
+            );
+        }
+    }
 }

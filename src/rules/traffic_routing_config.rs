@@ -31,6 +31,113 @@ fn check(cx: &mut Cx<'_>) {
     }
     owned_objects(cx, canary, &r);
     plugins_configured(cx, canary, &r);
+    routed_objects(cx, canary, &r);
+}
+
+/// The objects other routers shift traffic in must name both Services (Traefik, APISIX) or
+/// have routes with two weighted targets (App Mesh).
+fn routed_objects(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
+    let (index, obj) = (cx.index, cx.obj);
+    let ns = obj.namespace.as_deref();
+    let services: Vec<&str> = ["canaryService", "stableService"].iter().filter_map(|f| canary.get_str(f)).collect();
+    if let Some(t) = r.traefik
+        && let Some(name_node) = t.get("weightedTraefikServiceName")
+        && let Some(ts) =
+            name_node.as_str().and_then(|n| index.get_near(obj, "TraefikService", ns, n)).filter(|o| !o.external)
+    {
+        let names: Vec<&str> = ts
+            .get(&["spec", "weighted", "services"])
+            .into_iter()
+            .flat_map(|l| l.items())
+            .filter_map(|s| s.get_str("name"))
+            .collect();
+        for service in &services {
+            if !names.contains(service) {
+                cx.report(name_node, format!("TraefikService `{}` has no weighted service `{service}`", ts.name))
+                    .help("list both the canary and the stable Service under `spec.weighted.services`")
+                    .related(ts.file, ts.name_node().span(), "the TraefikService");
+            }
+        }
+    }
+    if let Some(a) = r.apisix
+        && let Some(name_node) = a.path(&["route", "name"])
+        && let Some(route) =
+            name_node.as_str().and_then(|n| index.get_near(obj, "ApisixRoute", ns, n)).filter(|o| !o.external)
+    {
+        let http: Vec<NodeRef<'_>> = route.get(&["spec", "http"]).into_iter().flat_map(|h| h.items()).collect();
+        let rules: Vec<&str> = match a.path(&["route", "rules"]) {
+            Some(list) => list.items().filter_map(|n| n.as_str()).collect(),
+            None => vec![route.name.as_str()],
+        };
+        for rule in rules {
+            match http.iter().find(|h| h.get_str("name") == Some(rule)) {
+                None => {
+                    cx.report(name_node, format!("ApisixRoute `{}` has no http rule `{rule}`", route.name))
+                        .help("name the rule in `apisix.route.rules`, or add it to the ApisixRoute")
+                        .related(route.file, route.name_node().span(), "the ApisixRoute");
+                }
+                Some(h) => {
+                    let backends: Vec<&str> = h
+                        .get("backends")
+                        .into_iter()
+                        .flat_map(|b| b.items())
+                        .filter_map(|b| b.get_str("serviceName"))
+                        .collect();
+                    for service in &services {
+                        if !backends.contains(service) {
+                            cx.report(
+                                name_node,
+                                format!("ApisixRoute `{}` rule `{rule}` has no backend `{service}`", route.name),
+                            )
+                            .help("list both Services as backends of the rule")
+                            .related(route.file, h.span(), "the rule");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(mesh) = r.app_mesh
+        && let Some(vs_node) = mesh.path(&["virtualService", "name"])
+        && let Some(vs) = vs_node
+            .as_str()
+            .and_then(|n| index.get_near(obj, "VirtualService", ns, n))
+            .filter(|o| !o.external && o.api_version.starts_with("appmesh.k8s.aws"))
+    {
+        let Some(router_name) =
+            vs.get(&["spec", "provider", "virtualRouter", "virtualRouterRef", "name"]).and_then(|n| n.as_str())
+        else {
+            cx.report(
+                vs_node,
+                format!("App Mesh VirtualService `{}` is not associated with a virtual router", vs.name),
+            )
+            .help("set `spec.provider.virtualRouter.virtualRouterRef`")
+            .related(vs.file, vs.name_node().span(), "the VirtualService");
+            return;
+        };
+        let Some(router) = index.get_near(obj, "VirtualRouter", ns, router_name) else { return };
+        let routes: Vec<NodeRef<'_>> = router.get(&["spec", "routes"]).into_iter().flat_map(|r| r.items()).collect();
+        if routes.is_empty() {
+            cx.report(vs_node, format!("App Mesh VirtualRouter `{router_name}` has no routes")).related(
+                router.file,
+                router.name_node().span(),
+                "the VirtualRouter",
+            );
+        }
+        for (i, route) in routes.iter().enumerate() {
+            let typed = ["httpRoute", "tcpRoute", "http2Route", "grpcRoute"].iter().find_map(|t| route.get_set(t));
+            let Some(typed) = typed else {
+                cx.report(vs_node, format!("route {i} of App Mesh VirtualRouter `{router_name}` has no httpRoute, tcpRoute, http2Route or grpcRoute")).related(router.file, route.span(), "the route");
+                continue;
+            };
+            let targets = typed.path(&["action", "weightedTargets"]).map_or(0, |t| t.len());
+            if targets != 2 {
+                cx.report(vs_node, format!("route {i} of App Mesh VirtualRouter `{router_name}` has {targets} weighted targets; the controller needs exactly 2 (canary and stable)"))
+                    .help("give every route one weighted target for the canary virtual node and one for the stable")
+                    .related(router.file, route.span(), "the route");
+            }
+        }
+    }
 }
 
 fn features_need_a_router(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
@@ -76,16 +183,18 @@ fn steps(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     let managed: Option<Vec<&str>> =
         r.node.and_then(|t| t.get_set("managedRoutes")).map(|m| m.items().filter_map(|i| i.get_str("name")).collect());
     for (i, step) in canary.get("steps").into_iter().flat_map(|s| s.items()).enumerate() {
-        if let Some(scale) = step.get_set("setCanaryScale")
+        let key = |name: &str| step.entry(name).map(|(k, _)| k);
+        if let Some(scale) = key("setCanaryScale").filter(|_| step.get_set("setCanaryScale").is_some())
             && r.node.is_none()
         {
             cx.report(scale, format!("step {i}: `setCanaryScale` requires traffic routing"))
                 .help("configure `trafficRouting`, or remove the step");
         }
         if let Some(route) = step.get_set("setHeaderRoute") {
+            let at = key("setHeaderRoute").unwrap_or(route);
             if r.node.is_none() || (r.istio.is_none() && r.alb.is_none() && r.apisix.is_none() && r.plugins.is_none()) {
                 cx.report(
-                    route,
+                    at,
                     format!("step {i}: `setHeaderRoute` needs the Istio, ALB or APISIX router (or a plugin)"),
                 )
                 .help("configure one of those routers, or remove the step");
@@ -109,11 +218,12 @@ fn steps(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
                     string_match(cx, value, m, &format!("step {i}: header match {j}"));
                 }
             }
-            route_in_managed(cx, route, &managed, r, i, "setHeaderRoute");
+            route_in_managed(cx, route, at, &managed, r, i, "setHeaderRoute");
         }
         if let Some(route) = step.get_set("setMirrorRoute") {
+            let at = key("setMirrorRoute").unwrap_or(route);
             if r.node.is_none() || (r.istio.is_none() && r.plugins.is_none()) {
-                cx.report(route, format!("step {i}: `setMirrorRoute` needs the Istio router (or a plugin)"))
+                cx.report(at, format!("step {i}: `setMirrorRoute` needs the Istio router (or a plugin)"))
                     .help("configure Istio routing, or remove the step");
             }
             for (j, m) in route.get("match").into_iter().flat_map(|m| m.items()).enumerate() {
@@ -123,7 +233,7 @@ fn steps(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
                     }
                 }
             }
-            route_in_managed(cx, route, &managed, r, i, "setMirrorRoute");
+            route_in_managed(cx, route, at, &managed, r, i, "setMirrorRoute");
         }
         let templates = step.path(&["experiment", "templates"]);
         for t in templates.into_iter().flat_map(|t| t.items()) {
@@ -157,6 +267,7 @@ fn string_match(cx: &mut Cx<'_>, value: Option<NodeRef<'_>>, parent: NodeRef<'_>
 fn route_in_managed(
     cx: &mut Cx<'_>,
     route: NodeRef<'_>,
+    key: NodeRef<'_>,
     managed: &Option<Vec<&str>>,
     r: &Routers<'_>,
     i: usize,
@@ -167,7 +278,7 @@ fn route_in_managed(
     match managed {
         None => {
             let file = cx.obj.file;
-            cx.report(route, format!("step {i}: `{kind}` needs `trafficRouting.managedRoutes` listing route `{name}`"))
+            cx.report(key, format!("step {i}: `{kind}` needs `trafficRouting.managedRoutes` listing route `{name}`"))
                 .help(format!("add `managedRoutes: [{{name: {name}}}]` to `trafficRouting`, in the order the routes take precedence"))
                 .related(file, t.span(), "trafficRouting");
         }

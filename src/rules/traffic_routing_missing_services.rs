@@ -47,7 +47,7 @@ fn check(cx: &mut Cx<'_>) {
     let router = routers.names().first().copied().unwrap_or("trafficRouting");
     for field in ["stableService", "canaryService"] {
         if non_empty(canary, field).is_none() {
-            let at = canary.get(field).or(routers.node).unwrap_or(canary);
+            let at = canary.get(field).or_else(|| canary.entry("trafficRouting").map(|(k, _)| k)).unwrap_or(canary);
             cx.report(at, format!("the `{router}` traffic router needs `{field}`, which is not set (\"Canary service and Stable service must to be set to use Traffic Routing\")"))
                 .help("name the stable and canary Services: the router shifts traffic between them");
         }
