@@ -133,7 +133,12 @@ pub struct Index {
     template_of: HashMap<ObjectId, u32>,
     references: Vec<Vec<Reference>>,
     referrers: HashMap<ObjectKey, Vec<(ObjectId, u32)>>,
+    /// The controller's ConfigMap (`argo-rollouts-config`), in whatever namespace.
+    controller_config: Option<ObjectId>,
 }
+
+/// The name of the Argo Rollouts controller's ConfigMap (plugins, defaults).
+pub const CONTROLLER_CONFIG: &str = "argo-rollouts-config";
 
 impl Index {
     /// Indexes every object of the loaded files. Documents that are not Kubernetes objects are
@@ -159,6 +164,8 @@ impl Index {
                 index.objects[first..].iter_mut().for_each(|o| o.external = true);
             }
         }
+        index.controller_config =
+            index.objects.iter().find(|o| o.kind == "ConfigMap" && o.name == CONTROLLER_CONFIG).map(|o| o.id);
         index.index_templates();
         index.index_references();
         (index, diagnostics)
@@ -342,6 +349,10 @@ impl Index {
     /// The pod template a workload runs (for a Rollout, through its `workloadRef`).
     pub fn template_of(&self, obj: &Object) -> Option<&PodTemplate> {
         self.template_of.get(&obj.id).map(|&i| &self.templates[i as usize])
+    }
+
+    pub fn controller_config(&self) -> Option<&Object> {
+        self.controller_config.map(|id| self.object(id))
     }
 
     pub fn object(&self, id: ObjectId) -> &Object {

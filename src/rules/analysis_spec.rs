@@ -493,9 +493,7 @@ fn collect_templates<'a>(
 fn metric_plugin_configured(cx: &mut Cx<'_>, m: NodeRef<'_>) {
     let Some(plugins) = m.path(&["provider", "plugin"]) else { return };
     let index = cx.index;
-    let Some(config) = index.objects.iter().find(|o| o.kind == "ConfigMap" && o.name == "argo-rollouts-config") else {
-        return;
-    };
+    let Some(config) = index.controller_config() else { return };
     let text = config.get(&["data", "metricProviderPlugins"]).and_then(|v| v.text()).unwrap_or_default();
     let listed: Vec<&str> = text
         .lines()

@@ -380,13 +380,7 @@ fn owned_objects(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
 /// when that ConfigMap is among the linted files.
 fn plugins_configured(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     let index = cx.index;
-    let Some(config) = index
-        .all("ConfigMap", None, "argo-rollouts-config")
-        .next()
-        .or_else(|| index.objects.iter().find(|o| o.kind == "ConfigMap" && o.name == "argo-rollouts-config"))
-    else {
-        return;
-    };
+    let Some(config) = index.controller_config() else { return };
     let listed = |key: &str| -> Vec<String> {
         let text = config.get(&["data", key]).and_then(|v| v.text()).unwrap_or_default().to_string();
         text.lines()

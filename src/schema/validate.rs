@@ -29,17 +29,24 @@ pub struct Finding {
 
 /// Checks `value` (an object's root) against `schema`. `want` limits the work to one kind of
 /// finding.
-pub fn validate(schema: &Schema, value: NodeRef<'_>, want: FindingKind) -> Vec<Finding> {
+pub fn validate<'a>(schema: &Schema, value: NodeRef<'a>, want: FindingKind) -> Vec<Finding> {
     let mut v = Validator { schema, want, out: Vec::new(), path: Vec::new(), budget: 1_000_000 };
     v.check(schema.root, value, None, true);
     v.out
 }
 
-struct Validator<'s> {
+/// A step of the path to the value under check; formatted only when a finding needs it.
+#[derive(Clone)]
+enum Seg<'a> {
+    Key(std::borrow::Cow<'a, str>),
+    Index(usize),
+}
+
+struct Validator<'s, 'a> {
     schema: &'s Schema,
     want: FindingKind,
     out: Vec<Finding>,
-    path: Vec<String>,
+    path: Vec<Seg<'a>>,
     /// Bounds the work on adversarial schemas and documents (combinators revisit subtrees).
     budget: u32,
 }
@@ -85,16 +92,9 @@ fn value_types(v: NodeRef<'_>) -> (u8, &'static str) {
     }
 }
 
-impl Validator<'_> {
+impl<'a> Validator<'_, 'a> {
     fn path(&self) -> String {
-        let mut s = String::new();
-        for p in &self.path {
-            if !p.starts_with('[') && !s.is_empty() {
-                s.push('.');
-            }
-            s.push_str(p);
-        }
-        s
+        Self::join(&self.path)
     }
 
     fn report(&mut self, kind: FindingKind, span: Span, message: String, help: Option<String>) {
@@ -112,7 +112,7 @@ impl Validator<'_> {
         }
     }
 
-    fn check(&mut self, at: u32, value: NodeRef<'_>, key: Option<Span>, check_unknown: bool) {
+    fn check(&mut self, at: u32, value: NodeRef<'a>, key: Option<Span>, check_unknown: bool) {
         if self.budget == 0 {
             return;
         }
@@ -126,7 +126,11 @@ impl Validator<'_> {
         let allowed = node.types | if node.int_or_string { TYPE_INTEGER | TYPE_STRING } else { 0 };
         if allowed != 0 && have & allowed == 0 {
             let expected = type_names(node.types, node.int_or_string);
-            let field = self.path.last().cloned().unwrap_or_else(|| "the object".into());
+            let field = match self.path.last() {
+                Some(Seg::Key(k)) => k.to_string(),
+                Some(Seg::Index(i)) => format!("[{i}]"),
+                None => "the object".into(),
+            };
             let help = type_help(value, allowed, &field);
             self.report(
                 FindingKind::Violation,
@@ -144,7 +148,7 @@ impl Validator<'_> {
             NodeKind::Seq(_) => {
                 if let Some(items) = node.items {
                     for (i, item) in value.items().enumerate() {
-                        self.path.push(format!("[{i}]"));
+                        self.path.push(Seg::Index(i));
                         self.check(items, item, None, true);
                         self.path.pop();
                     }
@@ -268,7 +272,7 @@ impl Validator<'_> {
         }
     }
 
-    fn object(&mut self, at: u32, node: &Node, value: NodeRef<'_>, key: Option<Span>, check_unknown: bool) {
+    fn object(&mut self, at: u32, node: &Node, value: NodeRef<'a>, key: Option<Span>, check_unknown: bool) {
         let schema = self.schema;
         let mut known: Option<BTreeSet<&str>> = None;
         for (k, v) in value.entries() {
@@ -278,7 +282,7 @@ impl Validator<'_> {
             }
             let property =
                 node.properties.binary_search_by(|(p, _)| (**p).cmp(&name)).ok().map(|i| node.properties[i].1);
-            self.path.push(name.to_string());
+            self.path.push(Seg::Key(name.clone()));
             match (property, node.additional) {
                 (Some(p), _) => self.check(p, v, Some(k.span()), true),
                 (None, Additional::Schema(s)) => self.check(s, v, Some(k.span()), true),
@@ -353,19 +357,24 @@ impl Validator<'_> {
         }
     }
 
-    fn join(path: &[String]) -> String {
+    fn join(path: &[Seg<'_>]) -> String {
         let mut s = String::new();
         for p in path {
-            if !p.starts_with('[') && !s.is_empty() {
-                s.push('.');
+            match p {
+                Seg::Key(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Seg::Index(i) => s.push_str(&format!("[{i}]")),
             }
-            s.push_str(p);
         }
         s
     }
 
     /// Whether `value` passes the schema node `at`, without reporting anything.
-    fn passes(&mut self, at: u32, value: NodeRef<'_>) -> bool {
+    fn passes(&mut self, at: u32, value: NodeRef<'a>) -> bool {
         let mut probe = Validator {
             schema: self.schema,
             want: FindingKind::Violation,
@@ -378,7 +387,7 @@ impl Validator<'_> {
         probe.out.is_empty()
     }
 
-    fn combinators(&mut self, node: &Node, value: NodeRef<'_>, key: Option<Span>) {
+    fn combinators(&mut self, node: &Node, value: NodeRef<'a>, key: Option<Span>) {
         let place = Self::place(value, key);
         if !node.one_of.is_empty() {
             let passing = node.one_of.iter().filter(|&&b| self.passes(b, value)).count();

@@ -237,10 +237,19 @@ impl<'a> NodeRef<'a> {
         let mut merges = None;
         for &(k, v) in list.iter().rev() {
             let k = self.doc.node(k);
-            match k.scalar() {
-                Some(s) if s.style == Style::Plain && k.text() == Some("<<") => merges = Some(v),
-                Some(_) if k.key_text().as_deref() == Some(key) => return Some((k, self.doc.node(v))),
-                _ => {}
+            let Some(s) = k.scalar() else { continue };
+            let text = k.text().unwrap_or_default();
+            // Most keys are plain strings: compare the text itself, without building a key.
+            let matches = if s.style == Style::Plain && text == "<<" {
+                merges = Some(v);
+                false
+            } else if s.style != Style::Plain || s.value == Resolved::Str {
+                text == key
+            } else {
+                k.key_text().as_deref() == Some(key)
+            };
+            if matches {
+                return Some((k, self.doc.node(v)));
             }
         }
         if depth >= MERGE_DEPTH {
