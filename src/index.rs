@@ -355,6 +355,17 @@ impl Index {
         self.controller_config.map(|id| self.object(id))
     }
 
+    /// The plugin names the controller's ConfigMap lists under a data key
+    /// (`trafficRouterPlugins`, `stepPlugins`, `metricProviderPlugins`): each `- name: x`.
+    pub fn controller_plugins(&self, key: &str) -> Vec<&str> {
+        let text =
+            self.controller_config().and_then(|c| c.get(&["data", key])).and_then(|v| v.text()).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("name:"))
+            .map(|n| n.trim().trim_matches(['"', '\'']))
+            .collect()
+    }
+
     pub fn object(&self, id: ObjectId) -> &Object {
         &self.objects[id.0 as usize]
     }

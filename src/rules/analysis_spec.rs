@@ -494,12 +494,7 @@ fn metric_plugin_configured(cx: &mut Cx<'_>, m: NodeRef<'_>) {
     let Some(plugins) = m.path(&["provider", "plugin"]) else { return };
     let index = cx.index;
     let Some(config) = index.controller_config() else { return };
-    let text = config.get(&["data", "metricProviderPlugins"]).and_then(|v| v.text()).unwrap_or_default();
-    let listed: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("name:"))
-        .map(|n| n.trim().trim_matches(['"', '\'']))
-        .collect();
+    let listed = index.controller_plugins("metricProviderPlugins");
     for (k, _) in plugins.entries() {
         let name = k.key_text().unwrap_or_default();
         if !listed.contains(&&*name) {

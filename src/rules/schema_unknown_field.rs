@@ -13,8 +13,14 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &mut Cx<'_>) {
+    report(cx, FindingKind::UnknownField);
+}
+
+/// Validates the object against its kind's schema, if there is one, and reports the findings
+/// of one kind (this rule's, or `schema-violation`'s).
+pub(super) fn report(cx: &mut Cx<'_>, kind: FindingKind) {
     let Some(schema) = cx.schemas.get(&cx.obj.api_version, &cx.obj.kind) else { return };
-    for f in validate(schema, cx.obj.root(), FindingKind::UnknownField) {
+    for f in validate(schema, cx.obj.root(), kind) {
         let d = cx.report_span(f.span, f.message);
         if let Some(help) = f.help {
             d.help(help);

@@ -1,6 +1,6 @@
 use super::{Cx, Rule};
 use crate::diagnostic::Severity;
-use crate::schema::{FindingKind, validate};
+use crate::schema::FindingKind;
 
 pub const RULE: Rule = Rule {
     id: "schema-violation",
@@ -13,14 +13,5 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &mut Cx<'_>) {
-    let Some(schema) = cx.schemas.get(&cx.obj.api_version, &cx.obj.kind) else { return };
-    for f in validate(schema, cx.obj.root(), FindingKind::Violation) {
-        let d = cx.report_span(f.span, f.message);
-        if let Some(help) = f.help {
-            d.help(help);
-        }
-        if let Some(s) = f.suggestion {
-            d.suggest(s);
-        }
-    }
+    super::schema_unknown_field::report(cx, FindingKind::Violation);
 }

@@ -381,27 +381,20 @@ fn owned_objects(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
 fn plugins_configured(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     let index = cx.index;
     let Some(config) = index.controller_config() else { return };
-    let listed = |key: &str| -> Vec<String> {
-        let text = config.get(&["data", key]).and_then(|v| v.text()).unwrap_or_default().to_string();
-        text.lines()
-            .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("name:"))
-            .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
-            .collect()
-    };
-    let routers = listed("trafficRouterPlugins");
+    let routers = index.controller_plugins("trafficRouterPlugins");
     for (k, _) in r.plugins.into_iter().flat_map(|p| p.entries()) {
         let name = k.key_text().unwrap_or_default();
-        if !routers.iter().any(|n| *n == name) {
+        if !routers.contains(&&*name) {
             cx.report(k, format!("traffic router plugin `{name}` is not configured in ConfigMap `argo-rollouts-config` (`trafficRouterPlugins`)"))
                 .help("add it to `trafficRouterPlugins` with its download location, or fix the name")
                 .related(config.file, config.name_node().span(), "the controller's ConfigMap");
         }
     }
-    let steps_listed = listed("stepPlugins");
+    let steps_listed = index.controller_plugins("stepPlugins");
     for step in canary.get("steps").into_iter().flat_map(|s| s.items()) {
         let Some(name_node) = step.path(&["plugin", "name"]) else { continue };
         let name = name_node.as_str().unwrap_or_default();
-        if !steps_listed.iter().any(|n| n == name) {
+        if !steps_listed.contains(&name) {
             cx.report(
                 name_node,
                 format!("step plugin `{name}` is not configured in ConfigMap `argo-rollouts-config` (`stepPlugins`)"),

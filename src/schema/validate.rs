@@ -153,23 +153,7 @@ impl<'a> Validator<'_, 'a> {
                         self.path.pop();
                     }
                 }
-                let n = value.len() as u64;
-                if let Some(min) = node.min_items.filter(|m| n < *m) {
-                    self.report(
-                        FindingKind::Violation,
-                        Self::place(value, key),
-                        format!("`{}` needs at least {min} item(s), it has {n}", self.path_or_root()),
-                        None,
-                    );
-                }
-                if let Some(max) = node.max_items.filter(|m| n > *m) {
-                    self.report(
-                        FindingKind::Violation,
-                        Self::place(value, key),
-                        format!("`{}` allows at most {max} item(s), it has {n}", self.path_or_root()),
-                        None,
-                    );
-                }
+                self.size_bounds(value, key, node.min_items, node.max_items, "item");
             }
             _ => {}
         }
@@ -338,23 +322,19 @@ impl<'a> Validator<'_, 'a> {
                 Some(format!("add {it}; the API server rejects the object without {it}")),
             );
         }
+        self.size_bounds(value, key, node.min_properties, node.max_properties, "field");
+    }
+
+    /// `minItems`/`maxItems` or `minProperties`/`maxProperties`.
+    fn size_bounds(&mut self, value: NodeRef<'_>, key: Option<Span>, min: Option<u64>, max: Option<u64>, what: &str) {
         let n = value.len() as u64;
-        if let Some(min) = node.min_properties.filter(|m| n < *m) {
-            self.report(
-                FindingKind::Violation,
-                Self::place(value, key),
-                format!("`{}` needs at least {min} field(s)", self.path_or_root()),
-                None,
-            );
-        }
-        if let Some(max) = node.max_properties.filter(|m| n > *m) {
-            self.report(
-                FindingKind::Violation,
-                Self::place(value, key),
-                format!("`{}` allows at most {max} field(s), it has {n}", self.path_or_root()),
-                None,
-            );
-        }
+        let bound = match (min, max) {
+            (Some(min), _) if n < min => format!("needs at least {min} {what}(s)"),
+            (_, Some(max)) if n > max => format!("allows at most {max} {what}(s)"),
+            _ => return,
+        };
+        let message = format!("`{}` {bound}, it has {n}", self.path_or_root());
+        self.report(FindingKind::Violation, Self::place(value, key), message, None);
     }
 
     fn join(path: &[Seg<'_>]) -> String {
