@@ -19,9 +19,11 @@ pub const RULE: Rule = Rule {
 fn check(cx: &mut Cx<'_>) {
     let Some(canary) = cx.obj.get(&["spec", "strategy", "canary"]) else { return };
     let max_jump = cx.option("max-jump");
+    let max_weight = canary.path(&["trafficRouting", "maxTrafficWeight"]).and_then(|m| m.as_i64()).unwrap_or(100);
     let mut previous = 0;
     for (node, weight) in super::analysis::weight_steps(canary) {
-        if weight - previous > max_jump {
+        // A weight out of range is `canary-step-invalid`'s finding, not a jump.
+        if (0..=max_weight).contains(&weight) && weight - previous > max_jump {
             cx.report(node, format!("the weight jumps from {previous}% to {weight}% in one step"))
                 .help(format!("add intermediate steps (no more than {max_jump} points each) with a pause or an analysis, so a bad version meets less traffic"));
         }
