@@ -68,7 +68,7 @@ fn broken_example_reports_every_mistake_at_its_node() {
     assert_eq!(first["end_column"], 36);
     assert_eq!(v["summary"]["errors"], 8);
     assert_eq!(v["summary"]["warnings"], 3);
-    assert_eq!(v["summary"]["infos"], 2);
+    assert_eq!(v["summary"]["infos"], 1);
     assert_eq!(v["summary"]["objects"], 4);
 }
 
