@@ -398,7 +398,7 @@ fn junit_parses_back_and_counts_failures() {
     assert_eq!(files, vec!["examples/broken-app/app.yaml", "examples/healthy-canary/app.yaml"]);
     let failures = doc.descendants().filter(|n| n.has_tag_name("failure")).count();
     assert_eq!(suites.attribute("failures").unwrap().parse::<usize>().unwrap(), failures);
-    assert_eq!(failures, 13);
+    assert_eq!(failures, 12);
     let first = doc.descendants().find(|n| n.has_tag_name("failure")).unwrap();
     assert_eq!(first.attribute("type"), Some("info"));
     assert!(first.text().unwrap().starts_with("examples/broken-app/app.yaml:7:13: "));
@@ -413,7 +413,7 @@ fn compact_and_github_lines() {
     let (code, out, _) = rollcheck(root, &["examples/broken-app/app.yaml", "--format", "compact"]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 13);
+    assert_eq!(lines.len(), 12);
     assert_eq!(
         lines[3],
         "examples/broken-app/app.yaml:21:22: error[unresolved-reference] Service `payments-canry` not found in namespace `default`"
@@ -444,9 +444,9 @@ fn several_formats_from_one_run() {
         ],
     );
     assert_eq!(code, 1, "{err}");
-    assert_eq!(out.lines().count(), 13);
+    assert_eq!(out.lines().count(), 12);
     let sarif: Value = serde_json::from_str(&fs::read_to_string(&sarif).unwrap()).unwrap();
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 13);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 12);
     assert!(roxmltree::Document::parse(&fs::read_to_string(&junit).unwrap()).is_ok());
 
     let json_file = dir.path().join("out.json");

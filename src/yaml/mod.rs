@@ -8,4 +8,4 @@ mod tree;
 pub use json::to_json;
 pub use parse::{MAX_DEPTH, Stream, SyntaxError, count_events, parse_stream};
 pub use resolve::Resolved;
-pub use tree::{Document, NodeId, NodeKind, NodeRef, Scalar, Style, Text};
+pub use tree::{Document, NodeId, NodeKind, NodeRef, Scalar, Style};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use granit_parser::{Event, Options, Parser, ScalarStyle};
 
 use super::resolve::{Resolved, resolve_plain};
-use super::tree::{Children, Document, Node, NodeId, NodeKind, Scalar, Style, Text};
+use super::tree::{Children, Document, MAX_CHILDREN, Node, NodeId, Style};
 use crate::source::Span;
 
 /// An error that made a document unreadable.
@@ -37,6 +37,7 @@ enum Frame {
 struct Builder {
     text: Arc<str>,
     nodes: Vec<Node>,
+    owned: Vec<Box<str>>,
     items: Vec<NodeId>,
     pairs: Vec<(NodeId, NodeId)>,
     scratch_items: Vec<NodeId>,
@@ -55,6 +56,7 @@ impl Builder {
         Builder {
             text,
             nodes: Vec::new(),
+            owned: Vec::new(),
             items: Vec::new(),
             pairs: Vec::new(),
             scratch_items: Vec::new(),
@@ -69,9 +71,9 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, span: Span, kind: NodeKind, anchor: usize) -> NodeId {
+    fn push(&mut self, node: Node, anchor: usize) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        self.nodes.push(Node { span, kind });
+        self.nodes.push(node);
         if anchor != 0 {
             self.anchors.insert(anchor, id);
         }
@@ -127,9 +129,11 @@ impl Builder {
         self.nodes.shrink_to_fit();
         self.items.shrink_to_fit();
         self.pairs.shrink_to_fit();
+        self.owned.shrink_to_fit();
         Document {
             text: self.text,
             nodes: self.nodes,
+            owned: self.owned,
             items: self.items,
             pairs: self.pairs,
             root: self.root,
@@ -141,19 +145,13 @@ impl Builder {
     }
 
     fn key_text(&self, id: NodeId) -> Option<Cow<'_, str>> {
-        match &self.nodes[id.0 as usize].kind {
-            NodeKind::Scalar(s) => {
-                let text = match &s.text {
-                    Text::Source(sp) => &self.text[sp.start as usize..sp.end as usize],
-                    Text::Owned(t) => t,
-                };
-                Some(match (s.style, super::resolve::key_string(text, s.value)) {
-                    (Style::Plain, Some(k)) => Cow::Owned(k),
-                    _ => Cow::Borrowed(text),
-                })
-            }
-            _ => None,
-        }
+        let node = &self.nodes[id.0 as usize];
+        let text = node.text_in(&self.text, &self.owned)?;
+        let super::tree::NodeKind::Scalar(s) = node.kind_of(text) else { return None };
+        Some(match (s.style, super::resolve::key_string(text, s.value)) {
+            (Style::Plain, Some(k)) => Cow::Owned(k),
+            _ => Cow::Borrowed(text),
+        })
     }
 
     /// Records repeated keys of the mapping whose entries are `pairs[first..]`. Small mappings
@@ -385,12 +383,19 @@ fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
                     _ => Style::Block,
                 };
                 let resolved = scalar_value(&value, style, tag.as_deref());
-                let stored = match &value {
-                    Cow::Borrowed(v) => source_slice(full, v).map(Text::Source),
-                    Cow::Owned(_) => None,
-                }
-                .unwrap_or_else(|| Text::Owned(value.as_ref().into()));
-                b.push(sp, NodeKind::Scalar(Scalar { text: stored, style, value: resolved }), anchor);
+                let node = Node::scalar(sp, style, resolved, None);
+                // The text is read back from the source under the span when it is there.
+                let in_source = match &value {
+                    Cow::Borrowed(v) => source_slice(full, v).is_some_and(|at| at == node.text_span()),
+                    Cow::Owned(_) => false,
+                };
+                let node = if in_source {
+                    node
+                } else {
+                    b.owned.push(value.as_ref().into());
+                    Node::scalar(sp, style, resolved, Some(b.owned.len() as u32 - 1))
+                };
+                b.push(node, anchor);
             }
             Event::SequenceStart(st, anchor, _) => {
                 let Some(b) = doc.as_mut() else { continue };
@@ -407,14 +412,14 @@ fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(b) = doc.as_mut() else { continue };
                 let Some(frame) = b.stack.pop() else { continue };
-                let (kind, start, anchor, flow, last) = match frame {
+                let (map, children, start, anchor, flow, last) = match frame {
                     Frame::Seq { start, anchor, flow, first } => {
                         let children =
                             Children { start: b.items.len() as u32, len: (b.scratch_items.len() - first) as u32 };
                         let last = b.scratch_items.last().copied().filter(|_| children.len > 0);
                         let Builder { items, scratch_items, .. } = &mut *b;
                         items.extend(scratch_items.drain(first..));
-                        (NodeKind::Seq(children), start, anchor, flow, last)
+                        (false, children, start, anchor, flow, last)
                     }
                     Frame::Map { start, anchor, flow, first, .. } => {
                         let children =
@@ -423,17 +428,28 @@ fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
                         let Builder { pairs, scratch_pairs, .. } = &mut *b;
                         pairs.extend(scratch_pairs.drain(first..));
                         b.record_duplicates(children.start as usize);
-                        (NodeKind::Map(children), start, anchor, flow, last)
+                        (true, children, start, anchor, flow, last)
                     }
                 };
                 let span = b.end_span(start, flow, sp, last);
-                b.push(span, kind, anchor);
+                if children.len > MAX_CHILDREN {
+                    out.errors.push(SyntaxError {
+                        span: Span::new(start, start + 1),
+                        message: format!("a collection with more than {MAX_CHILDREN} entries"),
+                    });
+                    doc = None;
+                    match parser.proceed_next_document() {
+                        Ok(true) => continue,
+                        _ => break,
+                    }
+                }
+                b.push(Node::collection(span, map, children), anchor);
             }
             Event::Alias(anchor) => {
                 let Some(b) = doc.as_mut() else { continue };
                 match b.anchors.get(&anchor).copied() {
                     Some(target) => {
-                        b.push(sp, NodeKind::Alias(target), 0);
+                        b.push(Node::alias(sp, target), 0);
                     }
                     None => {
                         out.errors.push(SyntaxError {

@@ -34,15 +34,21 @@ pub fn resolve_plain(s: &str) -> Resolved {
 }
 
 fn resolve_number(s: &str) -> Resolved {
-    let plain: String = s.chars().filter(|&c| c != '_').collect();
-    if let Some(i) = go_parse_int(&plain) {
+    let filtered;
+    let plain: &str = if s.contains('_') {
+        filtered = s.chars().filter(|&c| c != '_').collect::<String>();
+        &filtered
+    } else {
+        s
+    };
+    if let Some(i) = go_parse_int(plain) {
         return Resolved::Int(i);
     }
-    if let Some(u) = go_parse_uint(&plain) {
+    if let Some(u) = go_parse_uint(plain) {
         return Resolved::Float(u as f64);
     }
-    if is_yaml_style_float(&plain)
-        && let Some(f) = go_parse_float(&plain)
+    if is_yaml_style_float(plain)
+        && let Some(f) = go_parse_float(plain)
     {
         return Resolved::Float(f);
     }

@@ -16,17 +16,9 @@ pub enum Style {
     Block,
 }
 
-#[derive(Debug)]
-pub enum Text {
-    /// The value is exactly the source text at this span.
-    Source(Span),
-    /// Escapes or folding made the value differ from the source.
-    Owned(Box<str>),
-}
-
-#[derive(Debug)]
+/// A scalar's style and the value Kubernetes reads from it.
+#[derive(Clone, Copy, Debug)]
 pub struct Scalar {
-    pub text: Text,
     pub style: Style,
     pub value: Resolved,
 }
@@ -39,7 +31,7 @@ pub struct Children {
     pub len: u32,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum NodeKind {
     Scalar(Scalar),
     /// Items in `Document::items`.
@@ -49,10 +41,123 @@ pub enum NodeKind {
     Alias(NodeId),
 }
 
-#[derive(Debug)]
+/// A node in 16 bytes: its span, what it is (`meta`), and one index (`a`): the first child,
+/// the owned text, or the alias target. A scalar's value is read from its text when asked for,
+/// and its text is the source under its span (inside the quotes) unless escapes or folding
+/// made it differ, in which case it is in `Document::owned`.
+#[derive(Clone, Copy, Debug)]
 pub struct Node {
     pub span: Span,
-    pub kind: NodeKind,
+    meta: u32,
+    a: u32,
+}
+
+const KIND_MASK: u32 = 0b11;
+const KIND_SCALAR: u32 = 0;
+const KIND_SEQ: u32 = 1;
+const KIND_MAP: u32 = 2;
+const KIND_ALIAS: u32 = 3;
+const STYLE_SHIFT: u32 = 2;
+const VALUE_SHIFT: u32 = 4;
+const OWNED_BIT: u32 = 1 << 7;
+const LEN_SHIFT: u32 = 8;
+/// The most children one collection can have (24 bits).
+pub const MAX_CHILDREN: u32 = (1 << 24) - 1;
+
+fn style_code(s: Style) -> u32 {
+    match s {
+        Style::Plain => 0,
+        Style::Quoted => 1,
+        Style::Block => 2,
+    }
+}
+
+fn value_code(v: Resolved) -> u32 {
+    match v {
+        Resolved::Null => 0,
+        Resolved::Bool(false) => 1,
+        Resolved::Bool(true) => 2,
+        Resolved::Int(_) => 3,
+        Resolved::Float(_) => 4,
+        Resolved::Str => 5,
+    }
+}
+
+impl Node {
+    /// `owned`: the index of the scalar's text in `Document::owned`, when it is not the source.
+    pub fn scalar(span: Span, style: Style, value: Resolved, owned: Option<u32>) -> Node {
+        let mut meta = KIND_SCALAR | style_code(style) << STYLE_SHIFT | value_code(value) << VALUE_SHIFT;
+        if owned.is_some() {
+            meta |= OWNED_BIT;
+        }
+        Node { span, meta, a: owned.unwrap_or(0) }
+    }
+
+    /// A sequence or mapping; `children.len` must not exceed [`MAX_CHILDREN`].
+    pub fn collection(span: Span, map: bool, children: Children) -> Node {
+        let kind = if map { KIND_MAP } else { KIND_SEQ };
+        Node { span, meta: kind | children.len.min(MAX_CHILDREN) << LEN_SHIFT, a: children.start }
+    }
+
+    pub fn alias(span: Span, target: NodeId) -> Node {
+        Node { span, meta: KIND_ALIAS, a: target.0 }
+    }
+
+    fn style(&self) -> Style {
+        match (self.meta >> STYLE_SHIFT) & 0b11 {
+            0 => Style::Plain,
+            1 => Style::Quoted,
+            _ => Style::Block,
+        }
+    }
+
+    pub fn kind_of(&self, text: &str) -> NodeKind {
+        match self.meta & KIND_MASK {
+            KIND_SEQ | KIND_MAP => {
+                let children = Children { start: self.a, len: self.meta >> LEN_SHIFT };
+                if self.meta & KIND_MASK == KIND_MAP { NodeKind::Map(children) } else { NodeKind::Seq(children) }
+            }
+            KIND_ALIAS => NodeKind::Alias(NodeId(self.a)),
+            _ => {
+                let value = match (self.meta >> VALUE_SHIFT) & 0b111 {
+                    0 => Resolved::Null,
+                    1 => Resolved::Bool(false),
+                    2 => Resolved::Bool(true),
+                    5 => Resolved::Str,
+                    // Numbers are read again from the text, as they were first.
+                    _ => match super::resolve::resolve_plain(text) {
+                        n @ (Resolved::Int(_) | Resolved::Float(_)) => n,
+                        _ => Resolved::Str,
+                    },
+                };
+                NodeKind::Scalar(Scalar { style: self.style(), value })
+            }
+        }
+    }
+
+    fn is_scalar(&self) -> bool {
+        self.meta & KIND_MASK == KIND_SCALAR
+    }
+
+    /// The source span holding a scalar's text when it is not owned.
+    pub fn text_span(&self) -> Span {
+        match self.style() {
+            Style::Quoted if self.span.len() >= 2 => Span { start: self.span.start + 1, end: self.span.end - 1 },
+            _ => self.span,
+        }
+    }
+
+    /// A scalar's text, given the document's source and owned texts.
+    pub fn text_in<'t>(&self, source: &'t str, owned: &'t [Box<str>]) -> Option<&'t str> {
+        if !self.is_scalar() {
+            return None;
+        }
+        if self.meta & OWNED_BIT != 0 {
+            return owned.get(self.a as usize).map(|t| &**t);
+        }
+        let sp = self.text_span();
+        source.get(sp.start as usize..sp.end as usize)
+    }
 }
 
 /// One YAML document of a stream.
@@ -60,6 +165,8 @@ pub struct Node {
 pub struct Document {
     pub text: Arc<str>,
     pub nodes: Vec<Node>,
+    /// Scalar texts that differ from the source (escapes, folding, block scalars).
+    pub owned: Vec<Box<str>>,
     pub items: Vec<NodeId>,
     pub pairs: Vec<(NodeId, NodeId)>,
     pub root: Option<NodeId>,
@@ -112,22 +219,26 @@ impl<'a> NodeRef<'a> {
     }
 
     fn deref_alias(self) -> NodeRef<'a> {
-        match self.raw().kind {
+        let raw = self.raw();
+        if raw.meta & KIND_MASK == KIND_ALIAS {
             // Aliases only point at completed earlier nodes, which are never aliases themselves.
-            NodeKind::Alias(target) => NodeRef { doc: self.doc, id: target },
-            _ => self,
+            return NodeRef { doc: self.doc, id: NodeId(raw.a) };
         }
+        self
     }
 
-    pub fn kind(&self) -> &'a NodeKind {
-        &self.raw().kind
+    pub fn kind(&self) -> NodeKind {
+        let raw = self.raw();
+        let numeric = raw.is_scalar() && matches!((raw.meta >> VALUE_SHIFT) & 0b111, 3 | 4);
+        let text = if numeric { raw.text_in(&self.doc.text, &self.doc.owned).unwrap_or_default() } else { "" };
+        raw.kind_of(text)
     }
 
     pub fn span(&self) -> Span {
         self.raw().span
     }
 
-    pub fn scalar(&self) -> Option<&'a Scalar> {
+    pub fn scalar(&self) -> Option<Scalar> {
         match self.kind() {
             NodeKind::Scalar(s) => Some(s),
             _ => None,
@@ -136,29 +247,38 @@ impl<'a> NodeRef<'a> {
 
     /// The text of a scalar, whatever its type.
     pub fn text(&self) -> Option<&'a str> {
-        let s = self.scalar()?;
-        Some(match &s.text {
-            Text::Source(span) => &self.doc.text[span.start as usize..span.end as usize],
-            Text::Owned(t) => t,
-        })
+        self.raw().text_in(&self.doc.text, &self.doc.owned)
+    }
+
+    /// The children of a collection of `kind`, read straight from the node.
+    fn children(&self, kind: u32) -> Option<Children> {
+        let raw = self.raw();
+        (raw.meta & KIND_MASK == kind).then_some(Children { start: raw.a, len: raw.meta >> LEN_SHIFT })
+    }
+
+    /// The stored value code of a scalar (see `value_code`), without reading numbers.
+    fn value_code(&self) -> Option<u32> {
+        let raw = self.raw();
+        raw.is_scalar().then_some((raw.meta >> VALUE_SHIFT) & 0b111)
     }
 
     /// A scalar that Kubernetes reads as a string.
     pub fn as_str(&self) -> Option<&'a str> {
-        match self.scalar()?.value {
-            Resolved::Str => self.text(),
-            _ => None,
-        }
+        if self.value_code()? == 5 { self.text() } else { None }
     }
 
     pub fn as_bool(&self) -> Option<bool> {
-        match self.scalar()?.value {
-            Resolved::Bool(b) => Some(b),
+        match self.value_code()? {
+            1 => Some(false),
+            2 => Some(true),
             _ => None,
         }
     }
 
     pub fn as_i64(&self) -> Option<i64> {
+        if !matches!(self.value_code()?, 3 | 4) {
+            return None;
+        }
         match self.scalar()?.value {
             Resolved::Int(i) => Some(i),
             Resolved::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
@@ -167,6 +287,9 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn as_f64(&self) -> Option<f64> {
+        if !matches!(self.value_code()?, 3 | 4) {
+            return None;
+        }
         match self.scalar()?.value {
             Resolved::Int(i) => Some(i as f64),
             Resolved::Float(f) => Some(f),
@@ -175,15 +298,15 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.scalar().map(|s| s.value), Some(Resolved::Null))
+        self.value_code() == Some(0)
     }
 
     pub fn is_map(&self) -> bool {
-        matches!(self.kind(), NodeKind::Map(_))
+        self.raw().meta & KIND_MASK == KIND_MAP
     }
 
     pub fn is_seq(&self) -> bool {
-        matches!(self.kind(), NodeKind::Seq(_))
+        self.raw().meta & KIND_MASK == KIND_SEQ
     }
 
     /// The key as `YAMLToJSON` prints it (numbers and booleans stringified).
@@ -199,27 +322,24 @@ impl<'a> NodeRef<'a> {
     /// Mapping entries in source order, merge keys (`<<`) left as they are.
     pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
         let doc = self.doc;
-        let list: &'a [(NodeId, NodeId)] = match self.kind() {
-            NodeKind::Map(c) => doc.pairs_of(*c),
-            _ => &[],
+        let list: &'a [(NodeId, NodeId)] = match self.children(KIND_MAP) {
+            Some(c) => doc.pairs_of(c),
+            None => &[],
         };
         list.iter().map(move |&(k, v)| (doc.node(k), doc.node(v)))
     }
 
     pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let doc = self.doc;
-        let list: &'a [NodeId] = match self.kind() {
-            NodeKind::Seq(c) => doc.items_of(*c),
-            _ => &[],
+        let list: &'a [NodeId] = match self.children(KIND_SEQ) {
+            Some(c) => doc.items_of(c),
+            None => &[],
         };
         list.iter().map(move |&id| doc.node(id))
     }
 
     pub fn len(&self) -> usize {
-        match self.kind() {
-            NodeKind::Seq(c) | NodeKind::Map(c) => c.len as usize,
-            _ => 0,
-        }
+        self.children(KIND_SEQ).or_else(|| self.children(KIND_MAP)).map_or(0, |c| c.len as usize)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -232,18 +352,19 @@ impl<'a> NodeRef<'a> {
     }
 
     fn entry_at_depth(&self, key: &str, depth: u8) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        let NodeKind::Map(c) = self.kind() else { return None };
-        let list = self.doc.pairs_of(*c);
+        let c = self.children(KIND_MAP)?;
+        let list = self.doc.pairs_of(c);
         let mut merges = None;
         for &(k, v) in list.iter().rev() {
             let k = self.doc.node(k);
-            let Some(s) = k.scalar() else { continue };
-            let text = k.text().unwrap_or_default();
+            let raw = k.raw();
+            let Some(text) = raw.text_in(&self.doc.text, &self.doc.owned) else { continue };
+            let plain = raw.style() == Style::Plain;
             // Most keys are plain strings: compare the text itself, without building a key.
-            let matches = if s.style == Style::Plain && text == "<<" {
+            let matches = if plain && text == "<<" {
                 merges = Some(v);
                 false
-            } else if s.style != Style::Plain || s.value == Resolved::Str {
+            } else if !plain || (raw.meta >> VALUE_SHIFT) & 0b111 == 5 {
                 text == key
             } else {
                 k.key_text().as_deref() == Some(key)
@@ -286,10 +407,14 @@ impl<'a> NodeRef<'a> {
     /// found in the source, and the whole scalar is the fallback.
     pub fn value_span(&self, range: std::ops::Range<usize>) -> Span {
         let whole = self.span();
-        let Some(scalar) = self.scalar() else { return whole };
-        let span = match &scalar.text {
-            Text::Source(span) => *span,
-            Text::Owned(value) => {
+        let raw = self.raw();
+        if !raw.is_scalar() {
+            return whole;
+        }
+        let span = match raw.meta & OWNED_BIT {
+            0 => raw.text_span(),
+            _ => {
+                let value = self.text().unwrap_or_default();
                 let Some(needle) = value.get(range.clone()).filter(|n| !n.is_empty() && !n.contains('\n')) else {
                     return whole;
                 };
