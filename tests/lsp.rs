@@ -332,3 +332,20 @@ fn memory_stays_flat_over_ten_thousand_edits() {
     c.notify("exit", json!(null));
     assert!(c.child.wait().unwrap().success());
 }
+
+#[test]
+fn a_broken_config_is_shown_and_the_defaults_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join(".rollcheck.yaml"), "rules:\n  no-such-rule: off\n").unwrap();
+    std::fs::write(root.join("services.yaml"), SERVICES).unwrap();
+    let mut c = Client::start(&root);
+    let shown = c.wait(|m| m["method"] == "window/showMessage");
+    let text = shown["params"]["message"].as_str().unwrap();
+    assert!(text.contains(".rollcheck.yaml:2:3: unknown rule `no-such-rule`"), "{text}");
+    // Linting goes on with the default settings.
+    c.diagnostics(&root.join("services.yaml"));
+    c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert!(c.child.wait().unwrap().success());
+}

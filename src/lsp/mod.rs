@@ -24,7 +24,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 
-use crate::config;
+use crate::config::{self, Config};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, Object};
 use crate::lint::{Options, lint_files};
@@ -277,18 +277,32 @@ impl Server {
         self.reload_config_quietly();
     }
 
+    /// Reads `.rollcheck.yaml` of the first workspace folder; a broken config is shown to the
+    /// user (the defaults apply meanwhile), like a CRD that cannot be read.
     fn reload_config_quietly(&mut self) {
-        let config = self
-            .roots
-            .first()
-            .and_then(|r| config::discover(r))
-            .and_then(|p| config::load(&p).ok())
-            .unwrap_or_default();
+        let mut problems = Vec::new();
+        let config = match self.roots.first().and_then(|r| config::discover(r)).map(|p| config::load(&p)) {
+            Some(Ok(c)) => c,
+            Some(Err(errors)) => {
+                problems.extend(errors.iter().map(|e| e.to_string()));
+                Config::default()
+            }
+            None => Config::default(),
+        };
         let mut schemas = crate::schema::Registry::default();
         for crd in &config.crds {
-            if let Ok(text) = std::fs::read_to_string(crd) {
-                let _ = schemas.add_crds(&text);
+            let added =
+                std::fs::read_to_string(crd).map_err(|e| e.to_string()).and_then(|text| schemas.add_crds(&text));
+            if let Err(e) = added {
+                problems.push(format!("{}: {e}", crd.display()));
             }
+        }
+        if !problems.is_empty() {
+            let params = lsp_types::ShowMessageParams {
+                typ: lsp_types::MessageType::WARNING,
+                message: format!("rollcheck: {}", problems.join("; ")),
+            };
+            self.send(Notification::new("window/showMessage".into(), params));
         }
         self.options.namespace = config.namespace.clone().unwrap_or_else(|| "default".into());
         self.options.schemas = Arc::new(schemas);
