@@ -118,21 +118,32 @@ pub struct PodTemplate {
     pub labels_span: Span,
 }
 
-/// (kind, namespace, name): how objects are looked up.
-type ObjectKey = (String, Option<String>, String);
+/// The hash of a lookup key (kind, namespace, name; or namespace, label key, value). Maps are
+/// keyed by it rather than by owned strings (memory, and no allocation per lookup); every
+/// lookup checks the candidates' real fields, so a collision costs nothing but time.
+fn key(parts: [Option<&str>; 3]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
 
 #[derive(Default)]
 pub struct Index {
     pub objects: Vec<Object>,
-    by_name: HashMap<ObjectKey, Vec<ObjectId>>,
-    by_kind: HashMap<(String, Option<String>), Vec<ObjectId>>,
+    /// (kind, namespace, name) → objects.
+    by_name: HashMap<u64, Vec<ObjectId>>,
+    /// (kind, namespace) → objects.
+    by_kind: HashMap<u64, Vec<ObjectId>>,
     pub templates: Vec<PodTemplate>,
-    templates_by_label: HashMap<(Option<String>, String, String), Vec<u32>>,
+    /// (namespace, label key, label value) → pod templates.
+    templates_by_label: HashMap<u64, Vec<u32>>,
     templates_by_namespace: HashMap<Option<String>, Vec<u32>>,
     /// The pod template each workload creates pods from (a Rollout's `workloadRef` resolved).
     template_of: HashMap<ObjectId, u32>,
     references: Vec<Vec<Reference>>,
-    referrers: HashMap<ObjectKey, Vec<(ObjectId, u32)>>,
+    /// The (kind, namespace, name) a reference names → (referrer, index of the reference).
+    referrers: HashMap<u64, Vec<(ObjectId, u32)>>,
     /// The controller's ConfigMap (`argo-rollouts-config`), in whatever namespace.
     controller_config: Option<ObjectId>,
 }
@@ -150,7 +161,7 @@ impl Index {
             let first = index.objects.len();
             for doc in &file.documents {
                 let Some(root) = doc.root() else { continue };
-                let helm_source: Option<Arc<str>> = doc.helm_source.as_deref().map(Arc::from);
+                let helm_source = doc.helm_source.clone();
                 if root.get_str("kind") == Some("List") && root.get("items").is_some_and(|i| i.is_seq()) {
                     let items = root.get("items").into_iter().flat_map(|i| i.items());
                     for item in items {
@@ -238,9 +249,9 @@ impl Index {
         if name.len() == name.trim().len()
             && generate_name.is_none_or(|_| metadata.and_then(|m| m.get_str("name")).is_some())
         {
-            self.by_name.entry((kind.to_string(), namespace.clone(), name.to_string())).or_default().push(id);
+            self.by_name.entry(key([Some(kind), namespace.as_deref(), Some(name)])).or_default().push(id);
         }
-        self.by_kind.entry((kind.to_string(), namespace.clone())).or_default().push(id);
+        self.by_kind.entry(key([Some(kind), namespace.as_deref(), None])).or_default().push(id);
         self.objects.push(Object {
             id,
             file,
@@ -281,11 +292,11 @@ impl Index {
             }
         }
         for (i, t) in templates.iter().enumerate() {
-            let ns = self.objects[t.owner.0 as usize].namespace.clone();
+            let ns = self.objects[t.owner.0 as usize].namespace.as_deref();
             for (k, v) in &t.labels {
-                self.templates_by_label.entry((ns.clone(), k.clone(), v.clone())).or_default().push(i as u32);
+                self.templates_by_label.entry(key([ns, Some(k), Some(v)])).or_default().push(i as u32);
             }
-            self.templates_by_namespace.entry(ns).or_default().push(i as u32);
+            self.templates_by_namespace.entry(ns.map(str::to_string)).or_default().push(i as u32);
         }
         self.templates = templates;
     }
@@ -295,8 +306,8 @@ impl Index {
         for (i, refs) in self.references.iter().enumerate() {
             let obj = &self.objects[i];
             for (j, r) in refs.iter().enumerate() {
-                let ns = self.target_namespace(obj, r).map(str::to_string);
-                self.referrers.entry((r.kind.to_string(), ns, r.name.clone())).or_default().push((obj.id, j as u32));
+                let k = key([Some(r.kind), self.target_namespace(obj, r), Some(&r.name)]);
+                self.referrers.entry(k).or_default().push((obj.id, j as u32));
             }
         }
         // A Rollout with a `workloadRef` runs the referenced workload's pod template.
@@ -321,9 +332,14 @@ impl Index {
     }
 
     /// Objects that name `obj`, with the reference they use.
-    pub fn referrers_of<'a>(&'a self, obj: &Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
-        let list = self.referrers.get(&(obj.kind.clone(), obj.namespace.clone(), obj.name.clone()));
-        list.into_iter().flatten().map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize]))
+    pub fn referrers_of<'a>(&'a self, obj: &'a Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
+        let list = self.referrers.get(&key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
+        list.into_iter()
+            .flatten()
+            .map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize]))
+            .filter(move |(from, r)| {
+                r.kind == obj.kind && r.name == obj.name && self.target_namespace(from, r) == obj.namespace.as_deref()
+            })
     }
 
     /// The namespace a reference resolves in.
@@ -375,15 +391,26 @@ impl Index {
         self.all(kind, namespace, name).next()
     }
 
-    pub fn all<'a>(&'a self, kind: &str, namespace: Option<&str>, name: &str) -> impl Iterator<Item = &'a Object> + 'a {
-        let key = (kind.to_string(), namespace.map(str::to_string), name.to_string());
-        self.by_name.get(&key).into_iter().flatten().map(|id| self.object(*id))
+    pub fn all<'a, 'k>(
+        &'a self,
+        kind: &'k str,
+        namespace: Option<&'k str>,
+        name: &'k str,
+    ) -> impl Iterator<Item = &'a Object> {
+        let list = self.by_name.get(&key([Some(kind), namespace, Some(name)]));
+        list.into_iter()
+            .flatten()
+            .map(|id| self.object(*id))
+            .filter(move |o| o.kind == kind && o.name == name && o.namespace.as_deref() == namespace)
     }
 
     /// Every object of a kind in a namespace.
-    pub fn of_kind<'a>(&'a self, kind: &str, namespace: Option<&str>) -> impl Iterator<Item = &'a Object> + 'a {
-        let key = (kind.to_string(), namespace.map(str::to_string));
-        self.by_kind.get(&key).into_iter().flatten().map(|id| self.object(*id))
+    pub fn of_kind<'a, 'k>(&'a self, kind: &'k str, namespace: Option<&'k str>) -> impl Iterator<Item = &'a Object> {
+        let list = self.by_kind.get(&key([Some(kind), namespace, None]));
+        list.into_iter()
+            .flatten()
+            .map(|id| self.object(*id))
+            .filter(move |o| o.kind == kind && o.namespace.as_deref() == namespace)
     }
 
     /// Pod templates in a namespace whose labels the selector matches. Uses the rarest
@@ -393,17 +420,20 @@ impl Index {
         namespace: Option<&str>,
         selector: &'a Selector,
     ) -> impl Iterator<Item = &'a PodTemplate> + 'a {
-        let ns = namespace.map(str::to_string);
         let candidates: &[u32] = match selector
             .match_labels
             .iter()
-            .map(|(k, v)| self.templates_by_label.get(&(ns.clone(), k.clone(), v.clone())).map_or(&[][..], |l| &l[..]))
+            .map(|(k, v)| self.templates_by_label.get(&key([namespace, Some(k), Some(v)])).map_or(&[][..], |l| &l[..]))
             .min_by_key(|l| l.len())
         {
             Some(list) => list,
-            None => self.templates_by_namespace.get(&ns).map_or(&[][..], |l| &l[..]),
+            None => self.templates_by_namespace.get(&namespace.map(str::to_string)).map_or(&[][..], |l| &l[..]),
         };
-        candidates.iter().map(|&i| &self.templates[i as usize]).filter(move |t| selector.matches(&t.labels))
+        let namespace = namespace.map(str::to_string);
+        candidates
+            .iter()
+            .map(|&i| &self.templates[i as usize])
+            .filter(move |t| self.objects[t.owner.0 as usize].namespace == namespace && selector.matches(&t.labels))
     }
 
     /// Pod templates in a namespace, for "closest match" explanations.

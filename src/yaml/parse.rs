@@ -46,7 +46,7 @@ struct Builder {
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
     start: usize,
-    helm_source: Option<String>,
+    helm_source: Option<Arc<str>>,
     comments: Vec<Span>,
     duplicate_keys: Vec<(NodeId, NodeId)>,
 }
@@ -213,10 +213,10 @@ fn scalar_value(value: &str, style: Style, tag: Option<&granit_parser::Tag>) -> 
     if tag.is_some() || style != Style::Plain { Resolved::Str } else { resolve_plain(value) }
 }
 
-fn helm_source_of(comment: &str) -> Option<String> {
+fn helm_source_of(comment: &str) -> Option<Arc<str>> {
     let rest = comment.trim_start_matches('#').trim().strip_prefix("Source:")?;
     let path = rest.trim();
-    (!path.is_empty()).then(|| path.to_string())
+    (!path.is_empty()).then(|| Arc::from(path))
 }
 
 /// The number of parser events in `text`, with nothing built: the benchmark baseline.
@@ -300,7 +300,7 @@ fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
     let mut out = Stream::default();
     let mut doc: Option<Builder> = None;
     // A `# Source:` comment seen between documents belongs to the next one.
-    let mut pending_source: Option<String> = None;
+    let mut pending_source: Option<Arc<str>> = None;
     let mut pending_comments: Vec<Span> = Vec::new();
     let mut last_error_at: Option<u32> = None;
 

@@ -172,7 +172,7 @@ pub struct Document {
     pub root: Option<NodeId>,
     pub span: Span,
     /// The template path from Helm's `# Source:` comment.
-    pub helm_source: Option<String>,
+    pub helm_source: Option<Arc<str>>,
     /// Every comment of the document (the `#` included).
     pub comments: Vec<Span>,
     /// Duplicate keys: (the repeated key, its first occurrence).
