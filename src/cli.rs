@@ -207,7 +207,11 @@ fn run(cli: Cli) -> ExitCode {
         baseline,
         schemas: Arc::new(schemas),
     };
-    let outcome = lint_inputs(&inputs, &context, &options);
+    let mut outcome = lint_inputs(&inputs, &context, &options);
+    // Reporters read only the sources: free the trees before rendering.
+    for f in &mut outcome.files {
+        f.documents = Vec::new();
+    }
     io_errors.extend(outcome.io_errors.iter().cloned());
     for e in &io_errors {
         eprintln!("rollcheck: {}: {}", e.path, e.message);

@@ -334,12 +334,11 @@ impl Index {
     /// Objects that name `obj`, with the reference they use.
     pub fn referrers_of<'a>(&'a self, obj: &'a Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
         let list = self.referrers.get(&key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
-        list.into_iter()
-            .flatten()
-            .map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize]))
-            .filter(move |(from, r)| {
+        list.into_iter().flatten().map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize])).filter(
+            move |(from, r)| {
                 r.kind == obj.kind && r.name == obj.name && self.target_namespace(from, r) == obj.namespace.as_deref()
-            })
+            },
+        )
     }
 
     /// The namespace a reference resolves in.

@@ -42,33 +42,40 @@ pub struct LineCol {
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Built on first use: a run without findings never needs it.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     pub fn new(name: String, text: Arc<str>) -> SourceFile {
-        let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
-        line_starts.push(0);
-        line_starts.extend(memchr_newlines(text.as_bytes()).map(|i| i as u32 + 1));
-        SourceFile { name, text, line_starts }
+        SourceFile { name, text, line_starts: std::sync::OnceLock::new() }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = Vec::with_capacity(self.text.len() / 32 + 1);
+            starts.push(0);
+            starts.extend(memchr_newlines(self.text.as_bytes()).map(|i| i as u32 + 1));
+            starts
+        })
     }
 
     /// Line and column of a byte offset; offsets past the end clamp to the end.
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = (offset as usize).min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
-        let start = self.line_starts[line] as usize;
+        let line = self.line_starts().partition_point(|&s| s as usize <= offset) - 1;
+        let start = self.line_starts()[line] as usize;
         let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
         LineCol { line: line + 1, column }
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// Byte offset of the start of a 0-based line (the end of the text past the last line).
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts.get(line).map_or(self.text.len(), |&s| s as usize)
+        self.line_starts().get(line).map_or(self.text.len(), |&s| s as usize)
     }
 }
 
@@ -90,10 +97,10 @@ impl SourceCode for SourceFile {
         if end > text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let first_line = self.line_starts.partition_point(|&s| s as usize <= start) - 1;
-        let last_line = self.line_starts.partition_point(|&s| (s as usize) < end.max(start + 1)) - 1;
+        let first_line = self.line_starts().partition_point(|&s| s as usize <= start) - 1;
+        let last_line = self.line_starts().partition_point(|&s| (s as usize) < end.max(start + 1)) - 1;
         let from_line = first_line.saturating_sub(context_lines_before);
-        let to_line = (last_line + context_lines_after).min(self.line_starts.len() - 1);
+        let to_line = (last_line + context_lines_after).min(self.line_starts().len() - 1);
         let from = self.line_start(from_line);
         let mut to = self.line_start(to_line + 1);
         // Drop the trailing line break so miette does not print an empty line.
