@@ -33,7 +33,7 @@ pub struct Baseline {
 }
 
 fn finding(d: &Diagnostic, files: &[LoadedFile]) -> Finding {
-    let path = files.iter().find(|f| f.id == d.file).map_or("", |f| f.source.name.as_str());
+    let path = crate::load::file_of(files, d.file).map_or("", |f| f.source.name.as_str());
     let object = d.object.as_ref().map_or(String::new(), |o| match &o.namespace {
         Some(ns) => format!("{}/{}/{}", o.kind, ns, o.name),
         None => format!("{}/{}", o.kind, o.name),

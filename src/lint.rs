@@ -61,7 +61,7 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn file(&self, id: FileId) -> &LoadedFile {
-        &self.files[self.files.binary_search_by_key(&id, |f| f.id).expect("diagnostics point at loaded files")]
+        crate::load::file_of(&self.files, id).expect("diagnostics point at loaded files")
     }
 }
 

@@ -58,6 +58,11 @@ pub struct LoadedFile {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The file with this id in a list sorted by id (as loading and linting keep them).
+pub fn file_of(files: &[LoadedFile], id: FileId) -> Option<&LoadedFile> {
+    files.binary_search_by_key(&id, |f| f.id).ok().map(|i| &files[i])
+}
+
 pub struct LoadOptions {
     pub max_file_size: u64,
 }

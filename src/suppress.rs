@@ -147,7 +147,7 @@ pub fn apply(diagnostics: &mut Vec<Diagnostic>, suppressions: &mut [Suppression]
     for (i, s) in suppressions.iter().enumerate() {
         by_file.entry(s.file).or_default().push(i);
     }
-    let source_of = |id: FileId| files.iter().find(|f| f.id == id).map(|f| &f.source);
+    let source_of = |id: FileId| crate::load::file_of(files, id).map(|f| &f.source);
     let before = diagnostics.len();
     diagnostics.retain(|d| {
         let Some(candidates) = by_file.get(&d.file) else { return true };
