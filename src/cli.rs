@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::baseline::Baseline;
 use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
-use crate::lint::{Options, lint_inputs};
+use crate::lint::{Options, Retention, lint_inputs};
 use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover};
 use crate::report::Format;
 use crate::rules;
@@ -206,6 +206,7 @@ fn run(cli: Cli) -> ExitCode {
         config: config.clone(),
         baseline,
         schemas: Arc::new(schemas),
+        retention: Retention::Facts,
     };
     let mut outcome = lint_inputs(&inputs, &context, &options);
     // Reporters read only the sources: free the trees before rendering.

@@ -30,6 +30,8 @@ pub struct Object {
     /// A stub for an object that exists only in the cluster (config `external:`): it resolves
     /// references, but its content is unknown.
     pub external: bool,
+    /// Whether references can name it (a `generateName` alone, or spaces around the name, cannot).
+    pub addressable: bool,
 }
 
 impl Object {
@@ -160,15 +162,8 @@ impl Index {
         for file in files {
             let first = index.objects.len();
             for doc in &file.documents {
-                let Some(root) = doc.root() else { continue };
-                let helm_source = doc.helm_source.clone();
-                if root.get_str("kind") == Some("List") && root.get("items").is_some_and(|i| i.is_seq()) {
-                    let items = root.get("items").into_iter().flat_map(|i| i.items());
-                    for item in items {
-                        index.add(file.id, doc, item, default_namespace, helm_source.clone(), &mut diagnostics);
-                    }
-                } else {
-                    index.add(file.id, doc, root, default_namespace, helm_source.clone(), &mut diagnostics);
+                for obj in objects_of(file.id, doc, default_namespace, &mut diagnostics) {
+                    index.add(obj);
                 }
             }
             if file.role == crate::load::Role::External {
@@ -182,90 +177,119 @@ impl Index {
         (index, diagnostics)
     }
 
-    fn add(
-        &mut self,
-        file: FileId,
-        doc: &Arc<Document>,
-        node: NodeRef<'_>,
-        default_namespace: &str,
-        helm_source: Option<Arc<str>>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) {
-        let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return };
-        let invalid = |at: NodeRef<'_>, message: String, help: &str| {
-            let mut d = Diagnostic::new("invalid-object", Severity::Error, file, at.span(), message);
-            d.help(help);
-            d.helm_source = helm_source.clone();
-            d
-        };
-        let (Some(api_version), Some(kind)) = (api_version.as_str(), kind.as_str()) else {
-            let bad = if api_version.as_str().is_none() { api_version } else { kind };
-            diagnostics.push(invalid(
-                bad,
-                format!("`{}` is not a string", bad.display()),
-                "`apiVersion` and `kind` must be strings, e.g. `kind: Rollout`",
-            ));
-            return;
-        };
-        let known = KNOWN_KINDS.contains(&kind);
-        let metadata = node.get("metadata");
-        let name = metadata.and_then(|m| m.get_str("name")).filter(|n| !n.is_empty());
-        let generate_name = metadata.and_then(|m| m.get_str("generateName")).filter(|n| !n.is_empty());
-        if known {
-            let problem = match metadata {
-                None => Some((node.entry("kind").map_or(node, |(k, _)| k), format!("{kind} has no `metadata`"))),
-                Some(m) if !m.is_map() => Some((m, "`metadata` must be a mapping".to_string())),
-                Some(m) if name.is_none() && generate_name.is_none() => {
-                    Some((m.entry("name").map_or(m, |(_, v)| v), format!("{kind} has no `metadata.name`")))
-                }
-                _ => None,
-            };
-            if let Some((at, message)) = problem {
-                diagnostics.push(invalid(at, message, "give the object a name under `metadata: {name: ...}`"));
-                return;
-            }
-            if let Some(spec) = node.get_set("spec").filter(|s| !s.is_map()) {
-                diagnostics.push(invalid(
-                    spec,
-                    format!("`spec` of a {kind} must be a mapping, not `{}`", spec.display()),
-                    "indent the fields of `spec` under it",
-                ));
-                return;
-            }
-        }
-        let Some(name) = name.or(generate_name) else { return };
-        let namespace = if CLUSTER_SCOPED.contains(&kind) {
-            None
-        } else {
-            Some(
-                metadata
-                    .and_then(|m| m.get_str("namespace"))
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or(default_namespace)
-                    .to_string(),
-            )
-        };
+    fn add(&mut self, mut obj: Object) {
         let id = ObjectId(self.objects.len() as u32);
-        if name.len() == name.trim().len()
-            && generate_name.is_none_or(|_| metadata.and_then(|m| m.get_str("name")).is_some())
-        {
-            self.by_name.entry(key([Some(kind), namespace.as_deref(), Some(name)])).or_default().push(id);
+        obj.id = id;
+        let (kind, namespace) = (Some(obj.kind.as_str()), obj.namespace.as_deref());
+        if obj.addressable {
+            self.by_name.entry(key([kind, namespace, Some(&obj.name)])).or_default().push(id);
         }
-        self.by_kind.entry(key([Some(kind), namespace.as_deref(), None])).or_default().push(id);
-        self.objects.push(Object {
-            id,
-            file,
-            doc: doc.clone(),
-            node: node.id,
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            name: name.to_string(),
-            namespace,
-            helm_source,
-            external: false,
-        });
+        self.by_kind.entry(key([kind, namespace, None])).or_default().push(id);
+        self.objects.push(obj);
     }
+}
 
+/// The objects of one document (the document, or the items of a `kind: List`), with the
+/// problems that keep an object of a known kind from being one (`invalid-object`). Ids are 0
+/// until an index takes them.
+pub fn objects_of(
+    file: FileId,
+    doc: &Arc<Document>,
+    default_namespace: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Object> {
+    let mut out = Vec::new();
+    let Some(root) = doc.root() else { return out };
+    if root.get_str("kind") == Some("List") && root.get("items").is_some_and(|i| i.is_seq()) {
+        for item in root.get("items").into_iter().flat_map(|i| i.items()) {
+            out.extend(object_at(file, doc, item, default_namespace, diagnostics));
+        }
+    } else {
+        out.extend(object_at(file, doc, root, default_namespace, diagnostics));
+    }
+    out
+}
+
+fn object_at(
+    file: FileId,
+    doc: &Arc<Document>,
+    node: NodeRef<'_>,
+    default_namespace: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Object> {
+    let helm_source = &doc.helm_source;
+    let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return None };
+    let invalid = |at: NodeRef<'_>, message: String, help: &str| {
+        let mut d = Diagnostic::new("invalid-object", Severity::Error, file, at.span(), message);
+        d.help(help);
+        d.helm_source = helm_source.clone();
+        d
+    };
+    let (Some(api_version), Some(kind)) = (api_version.as_str(), kind.as_str()) else {
+        let bad = if api_version.as_str().is_none() { api_version } else { kind };
+        diagnostics.push(invalid(
+            bad,
+            format!("`{}` is not a string", bad.display()),
+            "`apiVersion` and `kind` must be strings, e.g. `kind: Rollout`",
+        ));
+        return None;
+    };
+    let known = KNOWN_KINDS.contains(&kind);
+    let metadata = node.get("metadata");
+    let name = metadata.and_then(|m| m.get_str("name")).filter(|n| !n.is_empty());
+    let generate_name = metadata.and_then(|m| m.get_str("generateName")).filter(|n| !n.is_empty());
+    if known {
+        let problem = match metadata {
+            None => Some((node.entry("kind").map_or(node, |(k, _)| k), format!("{kind} has no `metadata`"))),
+            Some(m) if !m.is_map() => Some((m, "`metadata` must be a mapping".to_string())),
+            Some(m) if name.is_none() && generate_name.is_none() => {
+                Some((m.entry("name").map_or(m, |(_, v)| v), format!("{kind} has no `metadata.name`")))
+            }
+            _ => None,
+        };
+        if let Some((at, message)) = problem {
+            diagnostics.push(invalid(at, message, "give the object a name under `metadata: {name: ...}`"));
+            return None;
+        }
+        if let Some(spec) = node.get_set("spec").filter(|s| !s.is_map()) {
+            diagnostics.push(invalid(
+                spec,
+                format!("`spec` of a {kind} must be a mapping, not `{}`", spec.display()),
+                "indent the fields of `spec` under it",
+            ));
+            return None;
+        }
+    }
+    let name = name.or(generate_name)?;
+    let namespace = if CLUSTER_SCOPED.contains(&kind) {
+        None
+    } else {
+        Some(
+            metadata
+                .and_then(|m| m.get_str("namespace"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or(default_namespace)
+                .to_string(),
+        )
+    };
+    let addressable = name.len() == name.trim().len()
+        && generate_name.is_none_or(|_| metadata.and_then(|m| m.get_str("name")).is_some());
+    Some(Object {
+        id: ObjectId(0),
+        file,
+        doc: doc.clone(),
+        node: node.id,
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace,
+        helm_source: helm_source.clone(),
+        external: false,
+        addressable,
+    })
+}
+
+impl Index {
     fn index_templates(&mut self) {
         let mut templates = Vec::new();
         for obj in &self.objects {

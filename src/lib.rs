@@ -14,6 +14,7 @@ pub mod load;
 pub mod lsp;
 pub mod refs;
 pub mod report;
+pub mod retain;
 pub mod rules;
 pub mod schema;
 pub mod selector;

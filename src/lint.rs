@@ -7,12 +7,12 @@ use rayon::prelude::*;
 use crate::baseline::Baseline;
 use crate::config::{Config, Effective, External};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::index::Index;
-use crate::load::{Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes};
-use crate::rules;
+use crate::index::{Index, objects_of};
+use crate::load::{DocumentPass, Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes_with};
 use crate::schema::Registry;
 use crate::source::FileId;
-use crate::suppress;
+use crate::yaml::Document;
+use crate::{retain, rules, suppress};
 
 pub struct Options {
     pub namespace: String,
@@ -21,6 +21,17 @@ pub struct Options {
     pub baseline: Option<Baseline>,
     /// Schemas of CRDs given with `--crd`, beside the embedded ones.
     pub schemas: Arc<Registry>,
+    pub retention: Retention,
+}
+
+/// How much of each document outlives its object checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Retention {
+    /// Whole trees: the language server answers hovers and definitions from them.
+    #[default]
+    Whole,
+    /// What the index checks read ([`retain::facts`]): memory follows the objects, not the text.
+    Facts,
 }
 
 impl Default for Options {
@@ -31,6 +42,7 @@ impl Default for Options {
             config: Arc::new(Config::default()),
             baseline: None,
             schemas: Arc::new(Registry::default()),
+            retention: Retention::default(),
         }
     }
 }
@@ -69,7 +81,9 @@ impl Outcome {
 pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Outcome {
     let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
     let all: Vec<Input> = inputs.iter().chain(&context).cloned().collect();
-    let (mut files, io_errors) = load_all(&all, &options.load);
+    let linted = inputs.iter().enumerate().map(|(i, input)| (FileId(i as u32), input.display()));
+    let pass = ObjectPass::new(options, linted);
+    let (mut files, io_errors) = load_all(&all, &options.load, &pass);
     for f in &mut files {
         if f.id.0 as usize >= inputs.len() {
             f.role = Role::Context;
@@ -80,8 +94,8 @@ pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Ou
             Some(p) => format!("{} (external:)", p.display()),
             None => "(external objects)".to_string(),
         };
-        let mut stub =
-            load_bytes(FileId(all.len() as u32), name, external_stubs(&options.config.external).into_bytes());
+        let stubs = external_stubs(&options.config.external).into_bytes();
+        let mut stub = load_bytes_with(FileId(all.len() as u32), name, stubs, Some(&pass));
         stub.role = Role::External;
         files.push(stub);
     }
@@ -110,8 +124,47 @@ fn quote(s: &str) -> String {
     serde_json::to_string(s).expect("a string serializes")
 }
 
+/// The object checks, run on each document as soon as it is parsed; then the document is cut
+/// down to what the index checks need (with [`Retention::Facts`]).
+struct ObjectPass<'a> {
+    options: &'a Options,
+    /// The settings of each file to lint, by id; files not listed are only context.
+    settings: Vec<(FileId, Arc<Effective>)>,
+}
+
+impl<'a> ObjectPass<'a> {
+    fn new(options: &'a Options, linted: impl Iterator<Item = (FileId, String)>) -> ObjectPass<'a> {
+        let mut settings: Vec<_> = linted.map(|(id, name)| (id, options.config.effective(&name))).collect();
+        settings.sort_by_key(|(id, _)| *id);
+        ObjectPass { options, settings }
+    }
+}
+
+impl DocumentPass for ObjectPass<'_> {
+    fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document> {
+        if let Ok(i) = self.settings.binary_search_by_key(&file, |(id, _)| *id) {
+            // `invalid-object` is reported once, by the index.
+            for obj in objects_of(file, &doc, &self.options.namespace, &mut Vec::new()) {
+                rules::check_object(&obj, &self.options.schemas, &self.settings[i].1, out);
+            }
+        }
+        match self.options.retention {
+            Retention::Whole => doc,
+            Retention::Facts => Arc::new(retain::facts(&doc)),
+        }
+    }
+}
+
 /// Indexes loaded files and runs every enabled rule on the files to lint.
-pub fn lint_files(files: Vec<LoadedFile>, options: &Options) -> Outcome {
+pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
+    // Files loaded without the object pass (the language server, tests) get it now.
+    let unchecked = files.iter().filter(|f| !f.checked && f.role == Role::Lint).map(|f| (f.id, f.source.name.clone()));
+    let pass = ObjectPass::new(options, unchecked);
+    files.par_iter_mut().filter(|f| !f.checked).for_each(|f| {
+        let documents = std::mem::take(&mut f.documents);
+        f.documents = documents.into_iter().map(|doc| pass.document(f.id, doc, &mut f.diagnostics)).collect();
+        f.checked = true;
+    });
     let (index, index_diagnostics) = Index::build(&files, &options.namespace);
     let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.source.name)).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
@@ -124,7 +177,7 @@ pub fn lint_files(files: Vec<LoadedFile>, options: &Options) -> Outcome {
         .filter(|obj| is_lint(obj.file))
         .fold(Vec::new, |mut out, obj| {
             if let Some(settings) = settings_of(obj.file) {
-                rules::check_object(obj, &index, &options.schemas, settings, &mut out);
+                rules::check_with_index(obj, &index, &options.schemas, settings, &mut out);
             }
             out
         })

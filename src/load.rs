@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile, Span};
-use crate::yaml::{Document, parse_stream};
+use crate::yaml::{Document, parse_stream_map};
 
 /// Files larger than this are refused unless `--max-file-size` says otherwise.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
@@ -56,6 +56,14 @@ pub struct LoadedFile {
     pub source: Arc<SourceFile>,
     pub documents: Vec<Arc<Document>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether a [`DocumentPass`] has seen its documents (their findings are in `diagnostics`).
+    pub checked: bool,
+}
+
+/// Work done on each document as soon as it is parsed, on the thread that parsed it, while its
+/// whole tree exists; returns what to keep of the document. Lint runs its object checks here.
+pub trait DocumentPass: Sync {
+    fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document>;
 }
 
 /// The file with this id in a list sorted by id (as loading and linting keep them).
@@ -194,14 +202,15 @@ fn too_large(input: &Input, limit: u64) -> IoError {
     }
 }
 
-/// Reads and parses every input in parallel. File ids follow the order of `inputs`.
-pub fn load_all(inputs: &[Input], options: &LoadOptions) -> (Vec<LoadedFile>, Vec<IoError>) {
+/// Reads and parses every input in parallel, handing each document to `pass`. File ids follow
+/// the order of `inputs`.
+pub fn load_all(inputs: &[Input], options: &LoadOptions, pass: &dyn DocumentPass) -> (Vec<LoadedFile>, Vec<IoError>) {
     let results: Vec<Result<LoadedFile, IoError>> = inputs
         .par_iter()
         .enumerate()
         .map(|(i, input)| {
             let bytes = read_input(input, options.max_file_size)?;
-            Ok(load_bytes(FileId(i as u32), input.display(), bytes))
+            Ok(load_bytes_with(FileId(i as u32), input.display(), bytes, Some(pass)))
         })
         .collect();
     let mut files = Vec::new();
@@ -217,6 +226,12 @@ pub fn load_all(inputs: &[Input], options: &LoadOptions) -> (Vec<LoadedFile>, Ve
 
 /// Turns the bytes of one input into documents and loader findings.
 pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
+    load_bytes_with(id, name, bytes, None)
+}
+
+/// [`load_bytes`], handing each document to `pass` as soon as it is parsed.
+pub fn load_bytes_with(id: FileId, name: String, bytes: Vec<u8>, pass: Option<&dyn DocumentPass>) -> LoadedFile {
+    let checked = pass.is_some();
     let syntax = |span: Span, message: String, help: &str| {
         let mut d = Diagnostic::new("yaml-syntax", Severity::Error, id, span, message);
         d.help(help);
@@ -233,7 +248,7 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
                 format!("not UTF-8 text: invalid byte 0x{bad:02X}"),
                 "rollcheck reads YAML and JSON manifests, which must be UTF-8; is this a binary file?",
             );
-            return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d] };
+            return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d], checked };
         }
     };
     let source = Arc::new(SourceFile::new(name, text.clone()));
@@ -243,7 +258,7 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
             "binary content: a NUL byte".into(),
             "rollcheck reads YAML and JSON manifests; exclude binary files with --exclude",
         );
-        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d] };
+        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d], checked };
     }
     if let Some(span) = find_helm_action(&text) {
         let mut d = Diagnostic::new(
@@ -255,9 +270,18 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
         );
         d.label("Helm action")
             .help("lint the rendered output instead: `helm template RELEASE CHART | rollcheck -`, and exclude the chart's templates (`--exclude 'templates/'`)");
-        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d] };
+        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d], checked };
     }
-    let stream = parse_stream(text);
+    let stream = parse_stream_map(text, &|doc| {
+        let mut found = Vec::new();
+        duplicate_keys(id, &doc, &mut found);
+        let doc = Arc::new(doc);
+        let doc = match pass {
+            Some(pass) => pass.document(id, doc, &mut found),
+            None => doc,
+        };
+        (doc, found)
+    });
     let mut diagnostics: Vec<Diagnostic> = stream
         .errors
         .into_iter()
@@ -269,29 +293,34 @@ pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
             )
         })
         .collect();
-    for doc in &stream.documents {
-        for &(dup, first) in &doc.duplicate_keys {
-            let dup = doc.node(dup);
-            let first = doc.node(first);
-            let key = dup.key_text().unwrap_or_default();
-            let mut d = Diagnostic::new(
-                "yaml-duplicate-key",
-                Severity::Error,
-                id,
-                dup.span(),
-                format!("duplicate key `{key}`: Kubernetes keeps only this last value"),
-            );
-            d.label("repeated here").help(format!("remove one of the two `{key}` entries, or merge them")).related(
-                id,
-                first.span(),
-                "first defined here",
-            );
-            d.helm_source = doc.helm_source.as_deref().map(Arc::from);
-            diagnostics.push(d);
-        }
+    let mut documents = Vec::with_capacity(stream.documents.len());
+    for (doc, found) in stream.documents {
+        documents.push(doc);
+        diagnostics.extend(found);
     }
-    let documents = stream.documents.into_iter().map(Arc::new).collect();
-    LoadedFile { id, role: Role::Lint, source, documents, diagnostics }
+    LoadedFile { id, role: Role::Lint, source, documents, diagnostics, checked }
+}
+
+fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
+    for &(dup, first) in &doc.duplicate_keys {
+        let dup = doc.node(dup);
+        let first = doc.node(first);
+        let key = dup.key_text().unwrap_or_default();
+        let mut d = Diagnostic::new(
+            "yaml-duplicate-key",
+            Severity::Error,
+            id,
+            dup.span(),
+            format!("duplicate key `{key}`: Kubernetes keeps only this last value"),
+        );
+        d.label("repeated here").help(format!("remove one of the two `{key}` entries, or merge them")).related(
+            id,
+            first.span(),
+            "first defined here",
+        );
+        d.helm_source = doc.helm_source.clone();
+        out.push(d);
+    }
 }
 
 /// The first `{{ ... }}` that is a Helm/Go-template action rather than an Argo Rollouts

@@ -1,5 +1,5 @@
 use super::analysis::{Measurements, measurements, metrics};
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "a repeated metric with `failureLimit` 0 (written or defaulted): the first failed measurement aborts the rollout",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/analysis-failure-limit-zero.md"),
 };

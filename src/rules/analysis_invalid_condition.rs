@@ -1,6 +1,6 @@
 use super::analysis::metrics;
 use super::expr::{ENV, analyse};
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::{Severity, did_you_mean};
 
 pub const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a `successCondition` or `failureCondition` that expr cannot compile, cannot be true or false, or never reads `result`",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/analysis-invalid-condition.md"),
 };

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::index::Object;
 use crate::refs::{analysis_template_nodes, rollout_analyses};
@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "an analysis reference does not pass an argument that its template requires",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/analysis-missing-arg.md"),
 };
@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
 /// How deep nested `spec.templates` references are followed (the controller has no cycle check).
 const MAX_NESTING: usize = 8;
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     for (what, analysis) in rollout_analyses(cx.obj.spec()) {
         let refs = analysis_template_nodes(analysis);
         let mut templates: Vec<&Object> = Vec::new();
@@ -64,7 +64,7 @@ fn declared_args<'a>(template: &'a Object) -> impl Iterator<Item = NodeRef<'a>> 
 }
 
 /// The templates a reference brings in, following nested `spec.templates`.
-fn collect_templates<'a>(cx: &Cx<'a>, reference: NodeRef<'_>, out: &mut Vec<&'a Object>, depth: usize) {
+fn collect_templates<'a>(cx: &IndexCx<'a>, reference: NodeRef<'_>, out: &mut Vec<&'a Object>, depth: usize) {
     let Some(template) = super::analysis::resolve_template(cx.index, cx.obj, reference) else { return };
     if out.iter().any(|t| t.id == template.id) {
         return;

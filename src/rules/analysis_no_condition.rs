@@ -1,5 +1,5 @@
 use super::analysis::{metrics, provider_kind};
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "a metric with neither `successCondition` nor `failureCondition` always succeeds",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/analysis-no-condition.md"),
 };

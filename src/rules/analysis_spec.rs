@@ -4,7 +4,7 @@
 
 use super::analysis::{metrics, resolve_template, rollout_groups};
 use super::duration::go_duration_problem;
-use super::{Cx, Rule};
+use super::{Check, Cx, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::index::Object;
 use crate::yaml::NodeRef;
@@ -14,14 +14,14 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "an analysis the controller rejects when it runs: metric limits and counts, providers, dryRun rules, metrics that never end, merged-template conflicts",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Rollout"],
-    check: Some(check),
+    check: Some(Check::Both(check, check_with_index)),
     options: &[],
     doc: include_str!("../../rules/analysis-spec.md"),
 };
 
 fn check(cx: &mut Cx<'_>) {
     if cx.obj.kind == "Rollout" {
-        return groups(cx);
+        return;
     }
     let Some(spec) = cx.obj.spec() else { return };
     let list: Vec<NodeRef<'_>> = metrics(Some(spec)).collect();
@@ -45,7 +45,6 @@ fn check(cx: &mut Cx<'_>) {
         }
         limits(cx, *m);
         provider(cx, *m);
-        metric_plugin_configured(cx, *m);
     }
     let names: Vec<&str> = seen.iter().map(|(n, _)| *n).collect();
     for field in ["dryRun", "measurementRetention"] {
@@ -381,9 +380,20 @@ fn is_url(s: &str) -> bool {
         && !rest.starts_with('/')
 }
 
+/// Checks that read other objects: the templates a Rollout merges, and the controller's
+/// ConfigMap for a template's metric plugins.
+fn check_with_index(cx: &mut IndexCx<'_>) {
+    if cx.obj.kind == "Rollout" {
+        return groups(cx);
+    }
+    for m in metrics(cx.obj.spec()) {
+        metric_plugin_configured(cx, m);
+    }
+}
+
 /// Checks on the templates a Rollout merges per analysis group (a step, the background
 /// analysis, pre- and post-promotion).
-fn groups(cx: &mut Cx<'_>) {
+fn groups(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     for group in rollout_groups(obj) {
         let mut templates: Vec<(&Object, NodeRef<'_>)> = Vec::new();
@@ -490,7 +500,7 @@ fn collect_templates<'a>(
 
 /// A metric provider plugin must be listed in the controller's ConfigMap, when that ConfigMap
 /// is among the linted files.
-fn metric_plugin_configured(cx: &mut Cx<'_>, m: NodeRef<'_>) {
+fn metric_plugin_configured(cx: &mut IndexCx<'_>, m: NodeRef<'_>) {
     let Some(plugins) = m.path(&["provider", "plugin"]) else { return };
     let index = cx.index;
     let Some(config) = index.controller_config() else { return };

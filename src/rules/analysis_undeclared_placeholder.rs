@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::{Severity, did_you_mean};
 use crate::yaml::NodeRef;
 
@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a `{{args.x}}` placeholder whose arg no template declares, or a `{{templates...}}` placeholder that cannot resolve",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Experiment"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/analysis-undeclared-placeholder.md"),
 };

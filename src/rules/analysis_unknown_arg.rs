@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::{Severity, did_you_mean};
 use crate::refs::{analysis_template_nodes, rollout_analyses};
 
@@ -9,12 +9,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "an analysis passes an arg that none of its templates declares",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/analysis-unknown-arg.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let index = cx.index;
     for (what, analysis) in rollout_analyses(cx.obj.spec()) {
         let mut declared: HashSet<&str> = HashSet::new();

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "a blue-green `scaleDownDelaySeconds` below 30 kills in-flight requests after the switch",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/bluegreen-scale-down-delay.md"),
 };

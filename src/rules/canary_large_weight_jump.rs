@@ -1,4 +1,4 @@
-use super::{Cx, Rule, RuleOption};
+use super::{Check, Cx, Rule, RuleOption};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "a canary step that raises the weight by more than `max-jump` points (default 50) at once",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[RuleOption {
         name: "max-jump",
         default: 50,

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "a canary with steps but no analysis: nothing but a human stops a bad version",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/canary-no-analysis.md"),
 };

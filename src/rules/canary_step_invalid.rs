@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a canary step with no action or more than one, or a `setWeight` outside 0..100 (or `maxTrafficWeight`)",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/canary-step-invalid.md"),
 };

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::yaml::NodeRef;
 
@@ -7,12 +7,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "without traffic routing, a `setWeight` that the replica count cannot represent",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/canary-weight-unachievable.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some(spec) = obj.spec() else { return };
     let Some(canary) = spec.path(&["strategy", "canary"]) else { return };

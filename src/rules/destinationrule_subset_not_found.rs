@@ -1,5 +1,5 @@
 use super::routing::{Routers, canary};
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::{Severity, did_you_mean};
 
 pub const RULE: Rule = Rule {
@@ -7,12 +7,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "the DestinationRule lacks the canary or stable subset the Rollout names (the controller ignores it; traffic never shifts)",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/destinationrule-subset-not-found.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let Some(canary) = canary(cx.obj.spec()) else { return };
     let Some(dr_ref) = Routers::of(canary).istio.and_then(|i| i.get_set("destinationRule")) else { return };
     let Some(name) = dr_ref.get_str("name") else { return };

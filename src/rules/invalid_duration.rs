@@ -1,5 +1,5 @@
 use super::duration::{go_duration_problem, parse_go_duration};
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 use crate::yaml::NodeRef;
 
@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a pause, interval or experiment duration the controller cannot parse",
     kinds: &["Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/invalid-duration.md"),
 };

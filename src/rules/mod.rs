@@ -68,11 +68,22 @@ pub struct Rule {
     /// The object kinds the check runs on; `*` for every kind.
     pub kinds: &'static [&'static str],
     /// `None` for findings the loader or the indexer makes (syntax, duplicate keys...).
-    pub check: Option<fn(&mut Cx<'_>)>,
+    pub check: Option<Check>,
     /// Integer settings users can change in the config file.
     pub options: &'static [RuleOption],
     /// The doc page, `rules/<id>.md`.
     pub doc: &'static str,
+}
+
+/// A check reads either its object alone, or its object and the index of every other one.
+/// Object checks run as each document is parsed, while its whole tree exists; index checks run
+/// once everything is loaded, on the parts of trees that [`crate::retain`] keeps.
+#[derive(Clone, Copy)]
+pub enum Check {
+    Object(fn(&mut Cx<'_>)),
+    Index(fn(&mut IndexCx<'_>)),
+    /// A rule with checks of both kinds.
+    Both(fn(&mut Cx<'_>), fn(&mut IndexCx<'_>)),
 }
 
 pub struct RuleOption {
@@ -138,11 +149,9 @@ pub fn doc_url(id: &str) -> String {
     format!("https://github.com/rollcheck/rollcheck/blob/main/rules/{id}.md")
 }
 
-/// What a check sees: the object under test, the index of everything else, and the settings
-/// that apply to the object's file.
+/// What a check sees: the object under test and the settings that apply to its file.
 pub struct Cx<'a> {
     pub obj: &'a Object,
-    pub index: &'a Index,
     pub schemas: &'a Registry,
     rule: &'static Rule,
     severity: Severity,
@@ -175,12 +184,53 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// Runs every enabled per-object rule on one object.
-pub fn check_object(obj: &Object, index: &Index, schemas: &Registry, settings: &Effective, out: &mut Vec<Diagnostic>) {
+/// What an index check sees: [`Cx`], and the index of every object of the run.
+pub struct IndexCx<'a> {
+    cx: Cx<'a>,
+    pub index: &'a Index,
+}
+
+impl<'a> std::ops::Deref for IndexCx<'a> {
+    type Target = Cx<'a>;
+    fn deref(&self) -> &Cx<'a> {
+        &self.cx
+    }
+}
+
+impl std::ops::DerefMut for IndexCx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cx
+    }
+}
+
+fn applies(rule: &Rule, obj: &Object) -> bool {
+    rule.kinds.contains(&obj.kind.as_str()) || rule.kinds == ["*"]
+}
+
+/// Runs every enabled object check on one object.
+pub fn check_object(obj: &Object, schemas: &Registry, settings: &Effective, out: &mut Vec<Diagnostic>) {
     for (rule, severity) in ALL.iter().zip(&settings.severities) {
-        let (Some(check), Some(severity)) = (rule.check, *severity) else { continue };
-        if rule.kinds.contains(&obj.kind.as_str()) || rule.kinds == ["*"] {
-            check(&mut Cx { obj, index, schemas, rule, severity, settings, out });
+        if let (Some(Check::Object(check) | Check::Both(check, _)), Some(severity)) = (rule.check, *severity)
+            && applies(rule, obj)
+        {
+            check(&mut Cx { obj, schemas, rule, severity, settings, out });
+        }
+    }
+}
+
+/// Runs every enabled index check on one object.
+pub fn check_with_index(
+    obj: &Object,
+    index: &Index,
+    schemas: &Registry,
+    settings: &Effective,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (rule, severity) in ALL.iter().zip(&settings.severities) {
+        if let (Some(Check::Index(check) | Check::Both(_, check)), Some(severity)) = (rule.check, *severity)
+            && applies(rule, obj)
+        {
+            check(&mut IndexCx { cx: Cx { obj, schemas, rule, severity, settings, out }, index });
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::index::PodTemplate;
 use crate::selector::Selector;
@@ -9,12 +9,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "an Ingress backend port the Service does not expose, or a Service `targetPort` no selected container declares",
     kinds: &["Ingress", "Service"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/port-mismatch.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     if cx.obj.kind == "Ingress" { check_ingress(cx) } else { check_service(cx) }
 }
 
@@ -32,7 +32,7 @@ fn port_of(node: NodeRef<'_>) -> Option<Port<'_>> {
     }
 }
 
-fn check_ingress(cx: &mut Cx<'_>) {
+fn check_ingress(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some(spec) = obj.spec() else { return };
     let rules = spec.get("rules").into_iter().flat_map(|r| r.items());
@@ -85,7 +85,7 @@ fn check_ingress(cx: &mut Cx<'_>) {
     }
 }
 
-fn check_service(cx: &mut Cx<'_>) {
+fn check_service(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some((_, selector)) = Selector::of_service(obj.root()) else { return };
     let templates: Vec<&PodTemplate> = index.templates_matching(obj.namespace.as_deref(), &selector).collect();

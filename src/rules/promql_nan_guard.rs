@@ -1,6 +1,6 @@
 use super::analysis::metrics;
 use super::promql::{Tok, Token, tokens};
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "a Prometheus ratio query without a zero-traffic guard: at zero traffic it returns NaN or nothing",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/promql-nan-guard.md"),
 };

@@ -1,7 +1,7 @@
 use super::analysis::metrics;
 use super::duration::parse_go_duration;
 use super::promql::{Tok, parse_duration, tokens};
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "a `rate`/`irate`/`increase` range shorter than the metric's `interval`: data between measurements is never looked at",
     kinds: &["AnalysisTemplate", "ClusterAnalysisTemplate"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/promql-rate-window.md"),
 };

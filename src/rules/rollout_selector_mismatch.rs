@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::selector::{Selector, labels_of};
 
@@ -7,12 +7,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a Rollout's `spec.selector` is missing, empty, invalid, or does not match its pod template labels",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/rollout-selector-mismatch.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let Some(spec) = cx.obj.spec() else { return };
     let file = cx.obj.file;
     let workload_ref = spec.get_set("workloadRef");

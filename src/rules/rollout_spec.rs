@@ -2,7 +2,7 @@
 //! and the workloadRef resolver): counts and deadlines, maxSurge/maxUnavailable, anti-affinity,
 //! the pod template, workloadRef, blue-green scale-down limits.
 
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 use crate::selector::is_dns1123_label;
 use crate::yaml::NodeRef;
@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a Rollout spec the controller rejects: negative counts, deadlines, maxSurge/maxUnavailable both 0, anti-affinity, pod template, workloadRef",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/rollout-spec.md"),
 };

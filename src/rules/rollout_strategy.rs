@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a Rollout must set exactly one of `strategy.canary` and `strategy.blueGreen`",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/rollout-strategy.md"),
 };

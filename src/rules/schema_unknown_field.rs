@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 use crate::schema::{FindingKind, validate};
 
@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a field the kind's schema does not define: the API server drops it silently",
     kinds: &["*"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/schema-unknown-field.md"),
 };

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 use crate::schema::FindingKind;
 
@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a value of the wrong type, outside its enum, pattern or range, or a missing required field",
     kinds: &["*"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/schema-violation.md"),
 };

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::yaml::NodeRef;
 
@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "one Service in two roles: `canaryService` = `stableService`, `activeService` = `previewService`, ping = pong",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/service-role-conflict.md"),
 };
@@ -15,7 +15,7 @@ pub const RULE: Rule = Rule {
 /// The annotation the controller puts on the Services it manages.
 const MANAGED_BY: &str = "argo-rollouts.argoproj.io/managed-by-rollouts";
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     managed_by_another(cx);
     let Some(strategy) = cx.obj.get(&["spec", "strategy"]) else { return };
     if let Some(canary) = strategy.get_set("canary") {
@@ -52,7 +52,7 @@ fn pair(cx: &mut Cx<'_>, parent: NodeRef<'_>, first: &str, second: &str, roles: 
 
 /// A Service another Rollout already manages (its `managed-by-rollouts` annotation names
 /// that Rollout) cannot be used by this one.
-fn managed_by_another(cx: &mut Cx<'_>) {
+fn managed_by_another(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     for r in index.references_of(obj).iter().filter(|r| r.kind == "Service" && r.role != "rootService") {
         let Some(service) = index.resolve(obj, r) else { continue };

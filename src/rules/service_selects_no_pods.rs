@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::selector::{Selector, label_value};
 
@@ -7,17 +7,17 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a Service that a Rollout or Ingress uses selects no pods, or not the Rollout's pods",
     kinds: &["Service", "Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/service-selects-no-pods.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     if cx.obj.kind == "Service" { check_service(cx) } else { check_rollout(cx) }
 }
 
 /// A used Service whose selector matches no pod template at all: no endpoints.
-fn check_service(cx: &mut Cx<'_>) {
+fn check_service(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some((node, selector)) = Selector::of_service(obj.root()) else { return };
     if selector.is_empty() {
@@ -55,7 +55,7 @@ fn check_service(cx: &mut Cx<'_>) {
 
 /// A Service the Rollout names in a role whose selector misses the Rollout's pod labels. The
 /// controller refuses it (`Service "x" has unmatch label "k" in rollout`).
-fn check_rollout(cx: &mut Cx<'_>) {
+fn check_rollout(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some(template) = index.template_of(obj) else { return };
     for r in index.references_of(obj).iter().filter(|r| r.kind == "Service" && r.role != "rootService") {

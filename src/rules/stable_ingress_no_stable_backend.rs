@@ -1,5 +1,5 @@
 use super::routing::{Routers, canary, non_empty};
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::yaml::NodeRef;
 
@@ -8,12 +8,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "the stable Ingress has no rule that sends traffic to `stableService` (ALB: `rootService`)",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/stable-ingress-no-stable-backend.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let Some(canary) = canary(cx.obj.spec()) else { return };
     let r = Routers::of(canary);
     let stable = non_empty(canary, "stableService");
@@ -48,7 +48,7 @@ fn ingress_names<'a>(router: NodeRef<'a>, one: &str, many: &str) -> Vec<NodeRef<
 
 /// `utils/ingress#HasRuleWithService`: some `rules[].http.paths[].backend` names the Service
 /// (`service.name`, or the legacy `serviceName`); `defaultBackend` does not count.
-fn ingress_routes_to(cx: &mut Cx<'_>, at: NodeRef<'_>, service: &str, role: &str) {
+fn ingress_routes_to(cx: &mut IndexCx<'_>, at: NodeRef<'_>, service: &str, role: &str) {
     let (index, obj) = (cx.index, cx.obj);
     let Some(name) = at.as_str() else { return };
     let Some(ingress) = index.get_near(obj, "Ingress", obj.namespace.as_deref(), name).filter(|i| !i.external) else {

@@ -1,5 +1,5 @@
 use super::routing::{Routers, canary};
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::index::Object;
 use crate::yaml::NodeRef;
@@ -9,12 +9,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "traffic-routing configuration the controller rejects: exactly-one-of fields, routes and managedRoutes, features that need a router",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/traffic-routing-config.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let Some(canary) = canary(cx.obj.spec()) else { return };
     let r = Routers::of(canary);
     features_need_a_router(cx, canary, &r);
@@ -36,7 +36,7 @@ fn check(cx: &mut Cx<'_>) {
 
 /// The objects other routers shift traffic in must name both Services (Traefik, APISIX) or
 /// have routes with two weighted targets (App Mesh).
-fn routed_objects(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
+fn routed_objects(cx: &mut IndexCx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let ns = obj.namespace.as_deref();
     let services: Vec<&str> = ["canaryService", "stableService"].iter().filter_map(|f| canary.get_str(f)).collect();
@@ -140,7 +140,7 @@ fn routed_objects(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     }
 }
 
-fn features_need_a_router(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
+fn features_need_a_router(cx: &mut IndexCx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     if let Some(pp) = canary.get_set("pingPong")
         && r.node.is_some()
         && r.alb.is_none()
@@ -179,7 +179,7 @@ fn features_need_a_router(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>)
     }
 }
 
-fn steps(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
+fn steps(cx: &mut IndexCx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     let managed: Option<Vec<&str>> =
         r.node.and_then(|t| t.get_set("managedRoutes")).map(|m| m.items().filter_map(|i| i.get_str("name")).collect());
     for (i, step) in canary.get("steps").into_iter().flat_map(|s| s.items()).enumerate() {
@@ -250,7 +250,7 @@ fn steps(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
 }
 
 /// A `StringMatch` must set exactly one of `exact`, `regex`, `prefix`.
-fn string_match(cx: &mut Cx<'_>, value: Option<NodeRef<'_>>, parent: NodeRef<'_>, what: &str) {
+fn string_match(cx: &mut IndexCx<'_>, value: Option<NodeRef<'_>>, parent: NodeRef<'_>, what: &str) {
     let set = value.map_or(0, |v| {
         ["exact", "regex", "prefix"].iter().filter(|k| v.get_str(k).is_some_and(|s| !s.is_empty())).count()
     });
@@ -265,7 +265,7 @@ fn string_match(cx: &mut Cx<'_>, value: Option<NodeRef<'_>>, parent: NodeRef<'_>
 }
 
 fn route_in_managed(
-    cx: &mut Cx<'_>,
+    cx: &mut IndexCx<'_>,
     route: NodeRef<'_>,
     key: NodeRef<'_>,
     managed: &Option<Vec<&str>>,
@@ -295,7 +295,7 @@ fn route_in_managed(
     }
 }
 
-fn exactly_one_of(cx: &mut Cx<'_>, r: &Routers<'_>) {
+fn exactly_one_of(cx: &mut IndexCx<'_>, r: &Routers<'_>) {
     let mut xor = |node: Option<NodeRef<'_>>, one: &str, many: &str, router: &str| {
         let Some(n) = node else { return };
         // A non-nil list counts as set, even when empty.
@@ -325,7 +325,7 @@ fn exactly_one_of(cx: &mut Cx<'_>, r: &Routers<'_>) {
 
 /// Objects the controller creates and must own: the SMI TrafficSplit and the Nginx canary
 /// Ingress. One written by hand (and not owned by the Rollout) makes every reconcile fail.
-fn owned_objects(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
+fn owned_objects(cx: &mut IndexCx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let owned_by_rollout = |o: &Object| {
         o.get(&["metadata", "ownerReferences"]).into_iter().flat_map(|refs| refs.items()).any(|owner| {
@@ -378,7 +378,7 @@ fn owned_objects(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
 
 /// Step and traffic-router plugins must be listed in the `argo-rollouts-config` ConfigMap,
 /// when that ConfigMap is among the linted files.
-fn plugins_configured(cx: &mut Cx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
+fn plugins_configured(cx: &mut IndexCx<'_>, canary: NodeRef<'_>, r: &Routers<'_>) {
     let index = cx.index;
     let Some(config) = index.controller_config() else { return };
     let routers = index.controller_plugins("trafficRouterPlugins");

@@ -1,5 +1,5 @@
 use super::routing::{Routers, canary, non_empty};
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -7,12 +7,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "a traffic router that needs `stableService` and `canaryService` (or ping/pong, or an ALB `rootService`) without them",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/traffic-routing-missing-services.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let Some(canary) = canary(cx.obj.spec()) else { return };
     let routers = Routers::of(canary);
     let ping_pong = canary.get_set("pingPong");

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::{Severity, did_you_mean};
 
 pub const RULE: Rule = Rule {
@@ -13,12 +13,12 @@ pub const RULE: Rule = Rule {
         "Experiment",
         "HorizontalPodAutoscaler",
     ],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/unresolved-reference.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let index = cx.index;
     for r in index.references_of(cx.obj) {
         if index.resolve(cx.obj, r).is_some() {

@@ -1,5 +1,5 @@
 use super::routing::{Routers, canary, non_empty};
-use super::{Cx, Rule};
+use super::{Check, Cx, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::index::Object;
 use crate::yaml::NodeRef;
@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "an Istio VirtualService whose routes the controller cannot use: missing named routes, routes without both stable and canary, ambiguous unnamed routes",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/virtualservice-route-mismatch.md"),
 };
@@ -21,7 +21,7 @@ struct Targets<'a> {
     subsets: bool,
 }
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let Some(canary) = canary(cx.obj.spec()) else { return };
     let Some(istio) = Routers::of(canary).istio else { return };
     let targets = match istio.get_set("destinationRule") {

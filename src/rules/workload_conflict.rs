@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 use crate::selector::Selector;
 
@@ -7,12 +7,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "another Deployment, ReplicaSet, StatefulSet or Rollout selects this Rollout's pods",
     kinds: &["Deployment", "ReplicaSet", "StatefulSet", "Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/workload-conflict.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some(selector_node) = obj.get(&["spec", "selector"]).filter(|s| s.is_map()) else { return };
     let mut errors = Vec::new();

@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -6,12 +6,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "the Deployment behind `workloadRef` still runs pods and the Rollout does not scale it down",
     kinds: &["Rollout"],
-    check: Some(check),
+    check: Some(Check::Index(check)),
     options: &[],
     doc: include_str!("../../rules/workload-ref-not-scaled-down.md"),
 };
 
-fn check(cx: &mut Cx<'_>) {
+fn check(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some(workload_ref) = obj.get(&["spec", "workloadRef"]) else { return };
     if workload_ref.get_set("scaleDown").is_some() {

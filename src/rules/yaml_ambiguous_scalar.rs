@@ -1,4 +1,4 @@
-use super::{Cx, Rule};
+use super::{Check, Cx, Rule};
 use crate::diagnostic::Severity;
 use crate::yaml::{NodeRef, Resolved, Style};
 
@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "an unquoted value that YAML 1.1 reads as a boolean or number where Kubernetes expects a string",
     kinds: &["*"],
-    check: Some(check),
+    check: Some(Check::Object(check)),
     options: &[],
     doc: include_str!("../../rules/yaml-ambiguous-scalar.md"),
 };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use granit_parser::{Event, Options, Parser, ScalarStyle};
 
 use super::resolve::{Resolved, resolve_plain};
-use super::tree::{Children, Document, MAX_CHILDREN, Node, NodeId, Style};
+use super::tree::{Children, Document, MAX_CHILDREN, Node, NodeId, Style, Texts};
 use crate::source::Span;
 
 /// An error that made a document unreadable.
@@ -18,10 +18,15 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-#[derive(Default)]
-pub struct Stream {
-    pub documents: Vec<Document>,
+pub struct Stream<T = Document> {
+    pub documents: Vec<T>,
     pub errors: Vec<SyntaxError>,
+}
+
+impl<T> Default for Stream<T> {
+    fn default() -> Self {
+        Stream { documents: Vec::new(), errors: Vec::new() }
+    }
 }
 
 /// Collections nested deeper than this are a syntax error (the parser enforces it).
@@ -37,7 +42,7 @@ enum Frame {
 struct Builder {
     text: Arc<str>,
     nodes: Vec<Node>,
-    owned: Vec<Box<str>>,
+    owned: Texts,
     items: Vec<NodeId>,
     pairs: Vec<(NodeId, NodeId)>,
     scratch_items: Vec<NodeId>,
@@ -56,7 +61,7 @@ impl Builder {
         Builder {
             text,
             nodes: Vec::new(),
-            owned: Vec::new(),
+            owned: Texts::default(),
             items: Vec::new(),
             pairs: Vec::new(),
             scratch_items: Vec::new(),
@@ -237,17 +242,27 @@ pub fn count_events(text: &str) -> usize {
 
 /// Streams at least this large are cut at document markers and parsed in parallel.
 const PARALLEL_FROM: usize = 2 << 20;
+/// The size of the pieces a large stream is cut into.
+const PIECE_SIZE: usize = 1 << 20;
 
 /// Parses a whole stream. Never panics; documents after a broken one are still returned.
 /// A large stream is parsed in pieces, each starting at a `---` line (a document marker at
 /// the start of a line cannot be part of any document's content), and the pieces joined.
 pub fn parse_stream(text: Arc<str>) -> Stream {
+    parse_stream_map(text, &|doc| doc)
+}
+
+/// Like [`parse_stream`], but hands each document to `map` as soon as it is complete, on the
+/// thread that parsed it, and keeps what `map` returns: a document's whole tree need not
+/// outlive the work done on it.
+pub fn parse_stream_map<T: Send>(text: Arc<str>, map: &(dyn Fn(Document) -> T + Sync)) -> Stream<T> {
     use rayon::prelude::*;
-    let cuts = document_cuts(&text, rayon::current_num_threads() * 4);
+    // Small pieces: each is parsed and mapped in one go, so few whole trees exist at a time.
+    let cuts = document_cuts(&text, (text.len() / PIECE_SIZE).max(rayon::current_num_threads() * 4));
     if cuts.len() <= 2 {
-        return parse_range(&text, 0, text.len());
+        return parse_range(&text, 0, text.len(), map);
     }
-    let pieces: Vec<Stream> = cuts.par_windows(2).map(|w| parse_range(&text, w[0], w[1])).collect();
+    let pieces: Vec<Stream<T>> = cuts.par_windows(2).map(|w| parse_range(&text, w[0], w[1], map)).collect();
     let mut out = Stream::default();
     for piece in pieces {
         out.documents.extend(piece.documents);
@@ -289,7 +304,7 @@ fn next_document_marker(text: &str, from: usize) -> Option<usize> {
 }
 
 /// Parses `text[start..end]`, with spans in `text`'s offsets.
-fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
+fn parse_range<T>(text: &Arc<str>, start: usize, end: usize, map: &(dyn Fn(Document) -> T + Sync)) -> Stream<T> {
     let full: &str = text;
     let src: &str = &full[start..end];
     let base = start;
@@ -354,7 +369,7 @@ fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
                         .root
                         .map_or(sp.end as usize, |r| b.nodes[r.0 as usize].span.end as usize)
                         .max(sp.end as usize);
-                    out.documents.push(b.finish(end));
+                    out.documents.push(map(b.finish(end)));
                 }
             }
             Event::Comment(comment, _) => {
@@ -392,8 +407,8 @@ fn parse_range(text: &Arc<str>, start: usize, end: usize) -> Stream {
                 let node = if in_source {
                     node
                 } else {
-                    b.owned.push(value.as_ref().into());
-                    Node::scalar(sp, style, resolved, Some(b.owned.len() as u32 - 1))
+                    let i = b.owned.push(&value);
+                    Node::scalar(sp, style, resolved, Some(i))
                 };
                 b.push(node, anchor);
             }
@@ -562,7 +577,7 @@ mod chunk_tests {
         }
         let text: Arc<str> = Arc::from(text);
         assert!(document_cuts(&text, 8).len() > 2);
-        let whole = parse_range(&text, 0, text.len());
+        let whole = parse_range(&text, 0, text.len(), &|d| d);
         let pieces = parse_stream(text.clone());
         assert_eq!(whole.documents.len(), pieces.documents.len());
         assert_eq!(

@@ -60,6 +60,8 @@ const KIND_ALIAS: u32 = 3;
 const STYLE_SHIFT: u32 = 2;
 const VALUE_SHIFT: u32 = 4;
 const OWNED_BIT: u32 = 1 << 7;
+/// On an owned scalar: its text is the source under its span (a copy kept by [`Document::retain`]).
+const VERBATIM_BIT: u32 = 1 << 8;
 const LEN_SHIFT: u32 = 8;
 /// The most children one collection can have (24 bits).
 pub const MAX_CHILDREN: u32 = (1 << 24) - 1;
@@ -148,15 +150,50 @@ impl Node {
     }
 
     /// A scalar's text, given the document's source and owned texts.
-    pub fn text_in<'t>(&self, source: &'t str, owned: &'t [Box<str>]) -> Option<&'t str> {
+    pub fn text_in<'t>(&self, source: &'t str, owned: &'t Texts) -> Option<&'t str> {
         if !self.is_scalar() {
             return None;
         }
         if self.meta & OWNED_BIT != 0 {
-            return owned.get(self.a as usize).map(|t| &**t);
+            return owned.get(self.a);
         }
         let sp = self.text_span();
         source.get(sp.start as usize..sp.end as usize)
+    }
+
+    /// Whether the scalar's text is the source under [`Node::text_span`].
+    fn is_verbatim(&self) -> bool {
+        self.meta & OWNED_BIT == 0 || self.meta & VERBATIM_BIT != 0
+    }
+}
+
+/// Scalar texts in one buffer (one allocation per document, not one per scalar).
+#[derive(Debug, Default)]
+pub struct Texts {
+    buf: String,
+    ends: Vec<u32>,
+}
+
+impl Texts {
+    pub fn push(&mut self, text: &str) -> u32 {
+        self.buf.push_str(text);
+        self.ends.push(self.buf.len() as u32);
+        self.ends.len() as u32 - 1
+    }
+
+    pub fn get(&self, i: u32) -> Option<&str> {
+        let end = *self.ends.get(i as usize)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i as usize - 1] as usize };
+        self.buf.get(start..end)
+    }
+
+    pub fn size(&self) -> usize {
+        self.buf.capacity() + self.ends.capacity() * 4
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 }
 
@@ -165,8 +202,9 @@ impl Node {
 pub struct Document {
     pub text: Arc<str>,
     pub nodes: Vec<Node>,
-    /// Scalar texts that differ from the source (escapes, folding, block scalars).
-    pub owned: Vec<Box<str>>,
+    /// Scalar texts that differ from the source (escapes, folding, block scalars); in a
+    /// retained document, every scalar's text.
+    pub owned: Texts,
     pub items: Vec<NodeId>,
     pub pairs: Vec<(NodeId, NodeId)>,
     pub root: Option<NodeId>,
@@ -191,12 +229,128 @@ impl Document {
         NodeRef { doc: self, id }.deref_alias()
     }
 
+    /// A copy with only the nodes `keep` asks for, owning their text, so the source can go.
+    /// Spans, the Helm source, comments and duplicate keys are those of the original.
+    pub fn retain(&self, keep: &dyn Fn(&[&str]) -> Keep) -> Document {
+        let targets =
+            self.nodes.iter().filter(|n| n.meta & KIND_MASK == KIND_ALIAS).map(|n| (NodeId(n.a), None)).collect();
+        let out = Document {
+            text: Arc::from(""),
+            nodes: Vec::new(),
+            owned: Texts::default(),
+            items: Vec::new(),
+            pairs: Vec::new(),
+            root: None,
+            span: self.span,
+            helm_source: self.helm_source.clone(),
+            comments: self.comments.clone(),
+            duplicate_keys: Vec::new(),
+        };
+        let mut r = Retainer { doc: self, keep, out, targets };
+        if let Some(root) = self.root
+            && keep(&[]) != Keep::Drop
+        {
+            let whole = keep(&[]) == Keep::All;
+            r.out.root = Some(r.copy(root, &mut Vec::new(), whole));
+        }
+        let mut out = r.out;
+        out.nodes.shrink_to_fit();
+        out.items.shrink_to_fit();
+        out.pairs.shrink_to_fit();
+        out.owned.shrink_to_fit();
+        out
+    }
+
     fn pairs_of(&self, c: Children) -> &[(NodeId, NodeId)] {
         self.pairs.get(c.start as usize..(c.start + c.len) as usize).unwrap_or(&[])
     }
 
     fn items_of(&self, c: Children) -> &[NodeId] {
         self.items.get(c.start as usize..(c.start + c.len) as usize).unwrap_or(&[])
+    }
+}
+
+/// What [`Document::retain`] keeps of a node, asked with the path of keys that leads to it
+/// (`-` for a sequence item).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// The node and everything below it.
+    All,
+    /// The node, and of its children those the function keeps.
+    Part,
+    Drop,
+}
+
+struct Retainer<'d, 'k> {
+    doc: &'d Document,
+    keep: &'k dyn Fn(&[&str]) -> Keep,
+    out: Document,
+    /// Alias targets, and their copies once made: a target is always copied whole, once.
+    targets: std::collections::HashMap<NodeId, Option<NodeId>>,
+}
+
+impl<'d> Retainer<'d, '_> {
+    fn copy(&mut self, id: NodeId, path: &mut Vec<&'d str>, whole: bool) -> NodeId {
+        let target = self.targets.get(&id).copied();
+        if let Some(Some(copy)) = target {
+            return copy;
+        }
+        let whole = whole || target.is_some();
+        let node = self.doc.nodes[id.0 as usize];
+        let copied = match node.meta & KIND_MASK {
+            KIND_ALIAS => {
+                let target = self.copy(NodeId(node.a), path, true);
+                Node::alias(node.span, target)
+            }
+            KIND_SCALAR => {
+                let text = node.text_in(&self.doc.text, &self.doc.owned).unwrap_or_default();
+                let verbatim = if node.is_verbatim() { VERBATIM_BIT } else { 0 };
+                let i = self.out.owned.push(text);
+                Node { span: node.span, meta: node.meta | OWNED_BIT | verbatim, a: i }
+            }
+            KIND_SEQ => {
+                let c = Children { start: node.a, len: node.meta >> LEN_SHIFT };
+                let mut items = Vec::with_capacity(c.len as usize);
+                for &item in self.doc.items_of(c) {
+                    path.push("-");
+                    let keep = if whole { Keep::All } else { (self.keep)(path) };
+                    if keep != Keep::Drop {
+                        items.push(self.copy(item, path, keep == Keep::All));
+                    }
+                    path.pop();
+                }
+                let start = self.out.items.len() as u32;
+                let len = items.len() as u32;
+                self.out.items.extend(items);
+                Node::collection(node.span, false, Children { start, len })
+            }
+            _ => {
+                let c = Children { start: node.a, len: node.meta >> LEN_SHIFT };
+                let mut pairs = Vec::with_capacity(c.len as usize);
+                for &(k, v) in self.doc.pairs_of(c) {
+                    let key = self.doc.nodes[k.0 as usize].text_in(&self.doc.text, &self.doc.owned).unwrap_or("?");
+                    path.push(key);
+                    // Merge keys stay whole: lookups read through them.
+                    let keep = if whole || key == "<<" { Keep::All } else { (self.keep)(path) };
+                    if keep != Keep::Drop {
+                        let k = self.copy(k, path, true);
+                        let v = self.copy(v, path, keep == Keep::All);
+                        pairs.push((k, v));
+                    }
+                    path.pop();
+                }
+                let start = self.out.pairs.len() as u32;
+                let len = pairs.len() as u32;
+                self.out.pairs.extend(pairs);
+                Node::collection(node.span, true, Children { start, len })
+            }
+        };
+        let new = NodeId(self.out.nodes.len() as u32);
+        self.out.nodes.push(copied);
+        if target.is_some() {
+            self.targets.insert(id, Some(new));
+        }
+        new
     }
 }
 
@@ -411,15 +565,15 @@ impl<'a> NodeRef<'a> {
         if !raw.is_scalar() {
             return whole;
         }
-        let span = match raw.meta & OWNED_BIT {
-            0 => raw.text_span(),
-            _ => {
+        let span = match raw.is_verbatim() {
+            true => raw.text_span(),
+            false => {
                 let value = self.text().unwrap_or_default();
                 let Some(needle) = value.get(range.clone()).filter(|n| !n.is_empty() && !n.contains('\n')) else {
                     return whole;
                 };
                 let nth = value[..range.start].matches(needle).count();
-                let source = &self.doc.text[whole.start as usize..whole.end as usize];
+                let Some(source) = self.doc.text.get(whole.start as usize..whole.end as usize) else { return whole };
                 return match source.match_indices(needle).nth(nth) {
                     Some((at, _)) => Span::new(whole.start as usize + at, whole.start as usize + at + needle.len()),
                     None => whole,

@@ -1,0 +1,99 @@
+//! What outlives the object checks: the parts of each document that the index and the index
+//! checks read. Object checks run while a document's whole tree exists; afterwards only this
+//! is kept, so memory follows the objects rather than the text: identity and metadata (labels
+//! aside), every spec but pod specs, of which only the containers' names and ports, and the
+//! data of the controller's own ConfigMap.
+//!
+//! `tests/retention.rs` lints every fixture and corpus file both with whole trees and with
+//! these, and requires the same findings.
+
+use crate::index::CONTROLLER_CONFIG;
+use crate::yaml::{Document, Keep};
+
+pub fn facts(doc: &Document) -> Document {
+    let Some(root) = doc.root() else { return doc.retain(&|_| Keep::Drop) };
+    let kind = root.get_str("kind").unwrap_or_default();
+    if kind == "List" {
+        return doc.retain(&|_| Keep::All);
+    }
+    let controller_config =
+        kind == "ConfigMap" && root.path(&["metadata", "name"]).and_then(|n| n.as_str()) == Some(CONTROLLER_CONFIG);
+    doc.retain(&|path| keep(kind, controller_config, path))
+}
+
+/// Where pod specs sit in each kind that has them (`-`: any item of a list).
+fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "Rollout" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "PodTemplate" => &["template", "spec"],
+        "Pod" => &["spec"],
+        "Experiment" => &["spec", "templates", "-", "template", "spec"],
+        _ => return None,
+    })
+}
+
+/// Of analysis templates, what merging them for a Rollout reads: args, nested templates, and of
+/// each metric its name, how often it runs, and its plugin (the queries are checked already).
+fn analysis(path: &[&str]) -> Keep {
+    match path {
+        ["spec"] | ["spec", "metrics"] | ["spec", "metrics", "-"] | ["spec", "metrics", "-", "provider"] => Keep::Part,
+        ["spec", "metrics", "-", "name" | "interval" | "count"] | ["spec", "metrics", "-", "provider", "plugin"] => {
+            Keep::All
+        }
+        ["spec", "metrics", ..] => Keep::Drop,
+        _ => Keep::All,
+    }
+}
+
+fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
+    match path {
+        [] | ["metadata"] => return Keep::Part,
+        ["metadata", "labels" | "managedFields"] => return Keep::Drop,
+        ["data" | "stringData" | "binaryData", ..] if matches!(kind, "ConfigMap" | "Secret") && !controller_config => {
+            return Keep::Drop;
+        }
+        _ => {}
+    }
+    if matches!(kind, "AnalysisTemplate" | "ClusterAnalysisTemplate" | "AnalysisRun") {
+        return analysis(path);
+    }
+    let Some(pod_spec) = pod_spec_path(kind) else { return Keep::All };
+    let common = path.iter().zip(pod_spec).take_while(|(a, b)| a == b).count();
+    if common < path.len().min(pod_spec.len()) {
+        return Keep::All;
+    }
+    if path.len() <= pod_spec.len() {
+        return Keep::Part;
+    }
+    match &path[pod_spec.len()..] {
+        ["containers" | "initContainers"] | ["containers" | "initContainers", "-"] => Keep::Part,
+        ["containers" | "initContainers", "-", "name" | "ports"] => Keep::All,
+        _ => Keep::Drop,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_what_index_checks_read() {
+        let pod = ["spec", "template", "spec"];
+        assert_eq!(keep("Rollout", false, &["spec", "strategy"]), Keep::All);
+        assert_eq!(keep("Rollout", false, &["spec", "template"]), Keep::Part);
+        assert_eq!(keep("Rollout", false, &["spec", "template", "metadata"]), Keep::All);
+        assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "ports"]].concat()), Keep::All);
+        assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "env"]].concat()), Keep::Drop);
+        assert_eq!(keep("Rollout", false, &[&pod[..], &["volumes"]].concat()), Keep::Drop);
+        assert_eq!(keep("Rollout", false, &["metadata", "labels"]), Keep::Drop);
+        assert_eq!(keep("Rollout", false, &["metadata", "annotations"]), Keep::All);
+        assert_eq!(keep("Experiment", false, &["spec", "templates", "-", "template", "spec", "nodeName"]), Keep::Drop);
+        assert_eq!(keep("ConfigMap", false, &["data"]), Keep::Drop);
+        assert_eq!(keep("ConfigMap", true, &["data"]), Keep::All);
+        assert_eq!(keep("Service", false, &["spec"]), Keep::All);
+        assert_eq!(keep("AnalysisTemplate", false, &["spec", "args"]), Keep::All);
+        assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "count"]), Keep::All);
+        assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "provider", "prometheus"]), Keep::Drop);
+    }
+}
