@@ -98,8 +98,9 @@ pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
 
 /// Parses a config file's text; `base` anchors its relative paths.
 pub fn parse(text: &str, name: &str, base: &Path) -> Result<Config, Vec<ConfigError>> {
-    let source = SourceFile::new(name.to_string(), Arc::from(text));
-    let stream = parse_stream(source.text.clone());
+    let text: Arc<str> = Arc::from(text);
+    let source = SourceFile::new(name.to_string(), text.clone());
+    let stream = parse_stream(text);
     let mut p = Reader { source: &source, errors: Vec::new() };
     for e in &stream.errors {
         p.error(e.span, format!("invalid YAML: {}", e.message));

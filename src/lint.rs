@@ -194,7 +194,7 @@ pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
     defer_schema_findings(&mut diagnostics);
 
     let mut suppressions = suppress::collect(&files, &index, is_lint);
-    let suppressed = suppress::apply(&mut diagnostics, &mut suppressions, &files);
+    let suppressed = suppress::apply(&mut diagnostics, &mut suppressions);
     let mut unused =
         suppress::unused(&suppressions, |file, rule| settings_of(file).is_some_and(|s| s.severity(rule).is_some()));
     apply_levels(&mut unused, &settings_of);

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile, Span};
+use crate::suppress::Suppression;
 use crate::yaml::{Document, parse_stream_map};
 
 /// Files larger than this are refused unless `--max-file-size` says otherwise.
@@ -56,6 +57,8 @@ pub struct LoadedFile {
     pub source: Arc<SourceFile>,
     pub documents: Vec<Arc<Document>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Suppression comments, read while the text was at hand.
+    pub suppressions: Vec<Suppression>,
     /// Whether a [`DocumentPass`] has seen its documents (their findings are in `diagnostics`).
     pub checked: bool,
 }
@@ -203,14 +206,21 @@ fn too_large(input: &Input, limit: u64) -> IoError {
 }
 
 /// Reads and parses every input in parallel, handing each document to `pass`. File ids follow
-/// the order of `inputs`.
+/// the order of `inputs`. Files are read in pieces, each parsed and passed while its text is
+/// at hand; the text is not kept (reports read it again, if they quote it).
 pub fn load_all(inputs: &[Input], options: &LoadOptions, pass: &dyn DocumentPass) -> (Vec<LoadedFile>, Vec<IoError>) {
     let results: Vec<Result<LoadedFile, IoError>> = inputs
         .par_iter()
         .enumerate()
         .map(|(i, input)| {
-            let bytes = read_input(input, options.max_file_size)?;
-            Ok(load_bytes_with(FileId(i as u32), input.display(), bytes, Some(pass)))
+            let id = FileId(i as u32);
+            match input {
+                Input::Stdin => {
+                    let bytes = read_input(input, options.max_file_size)?;
+                    Ok(load_bytes_with(id, input.display(), bytes, Some(pass)))
+                }
+                Input::File(path) => load_file(id, input, path, options.max_file_size, pass),
+            }
         })
         .collect();
     let mut files = Vec::new();
@@ -224,43 +234,189 @@ pub fn load_all(inputs: &[Input], options: &LoadOptions, pass: &dyn DocumentPass
     (files, errors)
 }
 
-/// Turns the bytes of one input into documents and loader findings.
-pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
-    load_bytes_with(id, name, bytes, None)
+/// Pieces a file is read in: about this size, cut where a document starts.
+const PIECE_SIZE: usize = 1 << 20;
+
+fn load_file(
+    id: FileId,
+    input: &Input,
+    path: &Path,
+    limit: u64,
+    pass: &dyn DocumentPass,
+) -> Result<LoadedFile, IoError> {
+    let io_err = |e: std::io::Error| IoError { path: input.display(), message: e.to_string() };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(IoError { path: input.display(), message: "not a regular file".into() });
+    }
+    if meta.len() > limit {
+        return Err(too_large(input, limit));
+    }
+    let reader = PieceReader { file: file.take(limit + 1), carry: Vec::new(), origin: 0, done: false };
+    let mut pieces: Vec<(usize, Result<Piece, std::io::Error>)> = reader
+        .enumerate()
+        .par_bridge()
+        .map(|(i, piece)| (i, piece.map(|(origin, bytes)| load_piece(id, origin, bytes, Some(pass)))))
+        .collect();
+    pieces.sort_by_key(|(i, _)| *i);
+    let mut file = LoadedFile {
+        id,
+        role: Role::Lint,
+        source: Arc::new(SourceFile::on_disk(input.display(), path.to_path_buf())),
+        documents: Vec::new(),
+        diagnostics: Vec::new(),
+        suppressions: Vec::new(),
+        checked: true,
+    };
+    let mut refusal: Option<(u8, Diagnostic)> = None;
+    let mut length = 0;
+    for (_, piece) in pieces {
+        let piece = piece.map_err(io_err)?;
+        length = piece.end;
+        if let Some((rank, d)) = piece.refusal
+            && refusal.as_ref().is_none_or(|(r, _)| rank < *r)
+        {
+            refusal = Some((rank, d));
+        }
+        file.documents.extend(piece.documents);
+        file.diagnostics.extend(piece.diagnostics);
+        file.suppressions.extend(piece.suppressions);
+    }
+    if length as u64 > limit {
+        return Err(too_large(input, limit));
+    }
+    if let Some((_, d)) = refusal {
+        file.documents.clear();
+        file.suppressions.clear();
+        file.diagnostics = vec![d];
+    }
+    Ok(file)
 }
 
-/// [`load_bytes`], handing each document to `pass` as soon as it is parsed.
-pub fn load_bytes_with(id: FileId, name: String, bytes: Vec<u8>, pass: Option<&dyn DocumentPass>) -> LoadedFile {
-    let checked = pass.is_some();
-    let syntax = |span: Span, message: String, help: &str| {
-        let mut d = Diagnostic::new("yaml-syntax", Severity::Error, id, span, message);
-        d.help(help);
-        d
-    };
-    let text: Arc<str> = match String::from_utf8(bytes) {
-        Ok(s) => Arc::from(s),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let bad = e.as_bytes()[at];
-            let source = Arc::new(SourceFile::new(name, Arc::from(String::from_utf8_lossy(e.as_bytes()).into_owned())));
-            let d = syntax(
-                Span::new(at, at + 1),
-                format!("not UTF-8 text: invalid byte 0x{bad:02X}"),
-                "rollcheck reads YAML and JSON manifests, which must be UTF-8; is this a binary file?",
-            );
-            return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d], checked };
+/// Reads a stream in pieces of about [`PIECE_SIZE`] bytes, each ending where a document
+/// starts (so each parses alone), with the offset where it starts.
+struct PieceReader<R> {
+    file: R,
+    carry: Vec<u8>,
+    origin: usize,
+    done: bool,
+}
+
+impl<R: Read> Iterator for PieceReader<R> {
+    type Item = Result<(usize, Vec<u8>), std::io::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done && self.carry.is_empty() {
+            return None;
         }
+        let mut want = PIECE_SIZE;
+        loop {
+            while !self.done && self.carry.len() < want {
+                let len = self.carry.len();
+                self.carry.resize(want, 0);
+                match self.file.read(&mut self.carry[len..]) {
+                    Ok(0) => {
+                        self.carry.truncate(len);
+                        self.done = true;
+                    }
+                    Ok(n) => self.carry.truncate(len + n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.carry.truncate(len),
+                    Err(e) => {
+                        self.done = true;
+                        self.carry = Vec::new();
+                        return Some(Err(e));
+                    }
+                }
+            }
+            if self.done && self.carry.is_empty() {
+                return None;
+            }
+            let cut = match crate::yaml::last_cut_point(&self.carry, self.done) {
+                Some(cut) => cut,
+                None if self.done => self.carry.len(),
+                // One document larger than a piece: read on until it ends.
+                None => {
+                    want = self.carry.len() * 2;
+                    continue;
+                }
+            };
+            let rest = self.carry.split_off(cut);
+            let piece = std::mem::replace(&mut self.carry, rest);
+            let origin = self.origin;
+            self.origin += piece.len();
+            return Some(Ok((origin, piece)));
+        }
+    }
+}
+
+/// What one piece of a file gave.
+struct Piece {
+    /// Where the piece ends in the file.
+    end: usize,
+    documents: Vec<Arc<Document>>,
+    diagnostics: Vec<Diagnostic>,
+    suppressions: Vec<Suppression>,
+    /// Why the whole file is not linted, ranked: not UTF-8, binary, an unrendered template.
+    refusal: Option<(u8, Diagnostic)>,
+}
+
+fn syntax(id: FileId, span: Span, message: String, help: &str) -> Diagnostic {
+    let mut d = Diagnostic::new("yaml-syntax", Severity::Error, id, span, message);
+    d.help(help);
+    d
+}
+
+/// Parses a piece of a file (`bytes`, from `origin`) and passes its documents.
+fn load_piece(id: FileId, origin: usize, bytes: Vec<u8>, pass: Option<&dyn DocumentPass>) -> Piece {
+    let end = origin + bytes.len();
+    match String::from_utf8(bytes) {
+        Ok(text) => parse_piece(id, Arc::from(text), origin, pass),
+        Err(e) => {
+            let at = origin + e.utf8_error().valid_up_to();
+            let refusal = not_utf8(id, at, e.as_bytes()[e.utf8_error().valid_up_to()]);
+            Piece {
+                end,
+                documents: Vec::new(),
+                diagnostics: Vec::new(),
+                suppressions: Vec::new(),
+                refusal: Some((0, refusal)),
+            }
+        }
+    }
+}
+
+fn not_utf8(id: FileId, at: usize, bad: u8) -> Diagnostic {
+    syntax(
+        id,
+        Span::new(at, at + 1),
+        format!("not UTF-8 text: invalid byte 0x{bad:02X}"),
+        "rollcheck reads YAML and JSON manifests, which must be UTF-8; is this a binary file?",
+    )
+}
+
+fn parse_piece(id: FileId, text: Arc<str>, origin: usize, pass: Option<&dyn DocumentPass>) -> Piece {
+    let mut piece = Piece {
+        end: origin + text.len(),
+        documents: Vec::new(),
+        diagnostics: Vec::new(),
+        suppressions: Vec::new(),
+        refusal: None,
     };
-    let source = Arc::new(SourceFile::new(name, text.clone()));
-    if let Some(at) = text.bytes().take(8192).position(|b| b == 0) {
+    if origin == 0
+        && let Some(at) = text.bytes().take(8192).position(|b| b == 0)
+    {
         let d = syntax(
+            id,
             Span::new(at, at + 1),
             "binary content: a NUL byte".into(),
             "rollcheck reads YAML and JSON manifests; exclude binary files with --exclude",
         );
-        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d], checked };
+        piece.refusal = Some((1, d));
+        return piece;
     }
     if let Some(span) = find_helm_action(&text) {
+        let span = Span::new(origin + span.start as usize, origin + span.end as usize);
         let mut d = Diagnostic::new(
             "unrendered-template",
             Severity::Warning,
@@ -270,35 +426,78 @@ pub fn load_bytes_with(id: FileId, name: String, bytes: Vec<u8>, pass: Option<&d
         );
         d.label("Helm action")
             .help("lint the rendered output instead: `helm template RELEASE CHART | rollcheck -`, and exclude the chart's templates (`--exclude 'templates/'`)");
-        return LoadedFile { id, role: Role::Lint, source, documents: Vec::new(), diagnostics: vec![d], checked };
+        piece.refusal = Some((2, d));
+        return piece;
     }
-    let stream = parse_stream_map(text, &|doc| {
+    let stream = parse_stream_map(text.clone(), origin, &|doc| {
         let mut found = Vec::new();
         duplicate_keys(id, &doc, &mut found);
+        let suppressions = crate::suppress::from_comments(id, &text, origin, &doc);
         let doc = Arc::new(doc);
         let doc = match pass {
             Some(pass) => pass.document(id, doc, &mut found),
             None => doc,
         };
-        (doc, found)
+        (doc, found, suppressions)
     });
-    let mut diagnostics: Vec<Diagnostic> = stream
-        .errors
-        .into_iter()
-        .map(|e| {
-            syntax(
-                e.span,
-                format!("invalid YAML: {}", e.message),
-                "fix the YAML at this position; the other documents of the stream were still linted",
-            )
-        })
-        .collect();
-    let mut documents = Vec::with_capacity(stream.documents.len());
-    for (doc, found) in stream.documents {
-        documents.push(doc);
-        diagnostics.extend(found);
+    piece.diagnostics.extend(stream.errors.into_iter().map(|e| {
+        syntax(
+            id,
+            e.span,
+            format!("invalid YAML: {}", e.message),
+            "fix the YAML at this position; the other documents of the stream were still linted",
+        )
+    }));
+    for (doc, found, suppressions) in stream.documents {
+        piece.documents.push(doc);
+        piece.diagnostics.extend(found);
+        piece.suppressions.extend(suppressions);
     }
-    LoadedFile { id, role: Role::Lint, source, documents, diagnostics, checked }
+    piece
+}
+
+/// Turns the bytes of one input into documents and loader findings, keeping its text.
+pub fn load_bytes(id: FileId, name: String, bytes: Vec<u8>) -> LoadedFile {
+    load_bytes_with(id, name, bytes, None)
+}
+
+/// [`load_bytes`], handing each document to `pass` as soon as it is parsed.
+pub fn load_bytes_with(id: FileId, name: String, bytes: Vec<u8>, pass: Option<&dyn DocumentPass>) -> LoadedFile {
+    let (text, piece) = match String::from_utf8(bytes) {
+        Ok(text) => {
+            let text: Arc<str> = Arc::from(text);
+            let piece = parse_piece(id, text.clone(), 0, pass);
+            (text, piece)
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let refusal = not_utf8(id, at, e.as_bytes()[at]);
+            let text = Arc::from(String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let piece = Piece {
+                end: 0,
+                documents: Vec::new(),
+                diagnostics: Vec::new(),
+                suppressions: Vec::new(),
+                refusal: Some((0, refusal)),
+            };
+            (text, piece)
+        }
+    };
+    let mut file = LoadedFile {
+        id,
+        role: Role::Lint,
+        source: Arc::new(SourceFile::new(name, text)),
+        documents: piece.documents,
+        diagnostics: piece.diagnostics,
+        suppressions: piece.suppressions,
+        checked: pass.is_some(),
+    };
+    if let Some((_, d)) = piece.refusal {
+        file.documents.clear();
+        file.suppressions.clear();
+        file.diagnostics = vec![d];
+    }
+    file
 }
 
 fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
@@ -344,7 +543,37 @@ fn find_helm_action(text: &str) -> Option<Span> {
 
 #[cfg(test)]
 mod tests {
-    use super::find_helm_action;
+    use super::*;
+
+    fn pieces_of(text: &str) -> Vec<(usize, Vec<u8>)> {
+        let reader = PieceReader { file: text.as_bytes(), carry: Vec::new(), origin: 0, done: false };
+        reader.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn pieces_cover_the_stream_and_start_at_documents() {
+        let doc = "---\n# Source: a.yaml\nkind: ConfigMap\ndata:\n  x: |\n    ---not a marker\n";
+        let mut text = doc.repeat(PIECE_SIZE / doc.len() * 3);
+        // One document larger than a piece, and a comment and a directive before markers.
+        text.push_str(&format!(
+            "---\nbig: {}\n# rollcheck-ignore-file\n---\n%YAML 1.2\n---\nz: 1\n",
+            "x".repeat(PIECE_SIZE * 2)
+        ));
+        let pieces = pieces_of(&text);
+        assert!(pieces.len() > 3);
+        let mut joined = Vec::new();
+        for (origin, bytes) in &pieces {
+            assert_eq!(*origin, joined.len());
+            assert!(bytes.starts_with(b"---\n"), "a piece starts at a document marker");
+            joined.extend_from_slice(bytes);
+        }
+        assert_eq!(joined, text.as_bytes());
+        assert!(pieces.iter().any(|(_, b)| b.len() > PIECE_SIZE * 2), "a large document stays whole");
+        let last = &pieces.last().unwrap().1;
+        assert!(last.starts_with(b"---\nbig:"), "no cut after a comment or a directive");
+        assert!(pieces_of("").is_empty());
+        assert_eq!(pieces_of("a: 1").len(), 1);
+    }
 
     #[test]
     fn tells_helm_actions_from_argo_placeholders() {

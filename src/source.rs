@@ -1,5 +1,6 @@
 //! Source files: the text of one input with a line index, shared by every diagnostic on it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
@@ -41,49 +42,146 @@ pub struct LineCol {
 #[derive(Debug)]
 pub struct SourceFile {
     pub name: String,
-    pub text: Arc<str>,
-    /// Built on first use: a run without findings never needs it.
-    line_starts: std::sync::OnceLock<Vec<u32>>,
+    text: Text,
+    lines: std::sync::OnceLock<Lines>,
+}
+
+#[derive(Debug)]
+enum Text {
+    Memory(Arc<str>),
+    /// A file linted piece by piece, whose text was not kept: read again only to quote it.
+    Disk {
+        path: PathBuf,
+        loaded: std::sync::OnceLock<Arc<str>>,
+    },
+}
+
+#[derive(Debug)]
+struct Lines {
+    starts: Vec<u32>,
+    len: usize,
+    /// Lines with non-ASCII characters (columns count characters, not bytes). Only for
+    /// files on disk: in memory the text itself answers.
+    wide: Vec<u32>,
 }
 
 impl SourceFile {
     pub fn new(name: String, text: Arc<str>) -> SourceFile {
-        SourceFile { name, text, line_starts: std::sync::OnceLock::new() }
+        SourceFile { name, text: Text::Memory(text), lines: std::sync::OnceLock::new() }
     }
 
-    fn line_starts(&self) -> &[u32] {
-        self.line_starts.get_or_init(|| {
-            let mut starts = Vec::with_capacity(self.text.len() / 32 + 1);
-            starts.push(0);
-            starts.extend(memchr_newlines(self.text.as_bytes()).map(|i| i as u32 + 1));
-            starts
+    /// A file whose text is not kept: line numbers come from one more read of the file,
+    /// quoted lines from another, and only when a report asks for them.
+    pub fn on_disk(name: String, path: PathBuf) -> SourceFile {
+        SourceFile {
+            name,
+            text: Text::Disk { path, loaded: std::sync::OnceLock::new() },
+            lines: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The whole text; a file on disk is read again (empty if it is gone).
+    pub fn text(&self) -> &str {
+        match &self.text {
+            Text::Memory(t) => t,
+            Text::Disk { path, loaded } => loaded.get_or_init(|| match std::fs::read(path) {
+                Ok(bytes) => Arc::from(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(_) => Arc::from(""),
+            }),
+        }
+    }
+
+    fn lines(&self) -> &Lines {
+        self.lines.get_or_init(|| match &self.text {
+            Text::Memory(t) => {
+                let mut starts = Vec::with_capacity(t.len() / 32 + 1);
+                starts.push(0);
+                starts.extend(memchr_newlines(t.as_bytes()).map(|i| i as u32 + 1));
+                Lines { starts, len: t.len(), wide: Vec::new() }
+            }
+            Text::Disk { path, loaded } => match loaded.get() {
+                Some(t) => Lines {
+                    starts: std::iter::once(0).chain(memchr_newlines(t.as_bytes()).map(|i| i as u32 + 1)).collect(),
+                    len: t.len(),
+                    wide: Vec::new(),
+                },
+                None => scan_lines(path),
+            },
         })
     }
 
-    /// Line and column of a byte offset; offsets past the end clamp to the end.
     pub fn line_col(&self, offset: u32) -> LineCol {
-        let offset = (offset as usize).min(self.text.len());
-        let line = self.line_starts().partition_point(|&s| s as usize <= offset) - 1;
-        let start = self.line_starts()[line] as usize;
-        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        let lines = self.lines();
+        let offset = (offset as usize).min(lines.len);
+        let line = lines.starts.partition_point(|&s| s as usize <= offset) - 1;
+        let start = lines.starts[line] as usize;
+        let column = match &self.text {
+            Text::Memory(t) => t.get(start..offset).map_or(offset - start, |s| s.chars().count()),
+            Text::Disk { path, loaded } if lines.wide.binary_search(&(line as u32)).is_ok() => match loaded.get() {
+                Some(text) => text.get(start..offset).map_or(offset - start, |s| s.chars().count()),
+                None => read_range(path, start, offset - start).map_or(offset - start, |s| s.chars().count()),
+            },
+            Text::Disk { .. } => offset - start,
+        } + 1;
         LineCol { line: line + 1, column }
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts().len()
+        self.lines().starts.len()
     }
 
-    /// Byte offset of the start of a 0-based line (the end of the text past the last line).
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts().get(line).map_or(self.text.len(), |&s| s as usize)
+        let lines = self.lines();
+        lines.starts.get(line).map_or(lines.len, |&s| s as usize)
     }
+}
+
+/// Bytes `start..start + len` of a file, as text.
+fn read_range(path: &std::path::Path, start: usize, len: usize) -> Option<String> {
+    use std::io::{Read, Seek};
+    let mut file = std::fs::File::open(path).ok()?;
+    file.seek(std::io::SeekFrom::Start(start as u64)).ok()?;
+    let mut bytes = vec![0; len];
+    file.read_exact(&mut bytes).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Line starts of a file on disk, read in blocks (its text is not kept).
+fn scan_lines(path: &std::path::Path) -> Lines {
+    use std::io::Read;
+    let mut lines = Lines { starts: vec![0], len: 0, wide: Vec::new() };
+    let Ok(mut file) = std::fs::File::open(path) else { return lines };
+    let mut block = vec![0u8; 1 << 20];
+    let mut wide_line = false;
+    loop {
+        let n = match file.read(&mut block) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for &b in &block[..n] {
+            lines.len += 1;
+            if b == b'\n' {
+                if wide_line {
+                    lines.wide.push(lines.starts.len() as u32 - 1);
+                    wide_line = false;
+                }
+                lines.starts.push(lines.len as u32);
+            } else if b >= 0x80 {
+                wide_line = true;
+            }
+        }
+    }
+    if wide_line {
+        lines.wide.push(lines.starts.len() as u32 - 1);
+    }
+    lines.starts.shrink_to_fit();
+    lines
 }
 
 fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
 }
 
-/// miette reads snippets through the line index, so a label costs O(context), not O(file).
 impl SourceCode for SourceFile {
     fn read_span<'a>(
         &'a self,
@@ -91,16 +189,17 @@ impl SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text = &*self.text;
+        let text = self.text();
         let start = span.offset();
         let end = start + span.len();
         if end > text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let first_line = self.line_starts().partition_point(|&s| s as usize <= start) - 1;
-        let last_line = self.line_starts().partition_point(|&s| (s as usize) < end.max(start + 1)) - 1;
+        let starts = &self.lines().starts;
+        let first_line = starts.partition_point(|&s| s as usize <= start) - 1;
+        let last_line = starts.partition_point(|&s| (s as usize) < end.max(start + 1)) - 1;
         let from_line = first_line.saturating_sub(context_lines_before);
-        let to_line = (last_line + context_lines_after).min(self.line_starts().len() - 1);
+        let to_line = (last_line + context_lines_after).min(starts.len() - 1);
         let from = self.line_start(from_line);
         let mut to = self.line_start(to_line + 1);
         // Drop the trailing line break so miette does not print an empty line.
@@ -133,5 +232,21 @@ mod tests {
         // 'é' is two bytes: the colon after it is the 5th character.
         assert_eq!(f.line_col(8), LineCol { line: 2, column: 5 });
         assert_eq!(f.line_col(1000), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn a_file_on_disk_gives_the_same_places_without_keeping_its_text() {
+        let text = "ab\ncafé: x\n# ünïcode\nlast: y";
+        let path = std::env::temp_dir().join(format!("rollcheck-source-{}.yaml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let memory = SourceFile::new("x".into(), Arc::from(text));
+        let disk = SourceFile::on_disk("x".into(), path.clone());
+        for offset in 0..=text.len() as u32 + 2 {
+            assert_eq!(disk.line_col(offset), memory.line_col(offset), "offset {offset}");
+        }
+        assert!(matches!(&disk.text, Text::Disk { loaded, .. } if loaded.get().is_none()), "the text is not kept");
+        assert_eq!(disk.line_count(), 4);
+        assert_eq!(disk.text(), text);
+        std::fs::remove_file(path).unwrap();
     }
 }

@@ -9,21 +9,19 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::index::Index;
 use crate::load::LoadedFile;
 use crate::rules;
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{FileId, Span};
 use crate::yaml::Document;
 
 pub const ANNOTATION: &str = "rollcheck.io/ignore";
 const LINE_DIRECTIVE: &str = "rollcheck-ignore";
 const FILE_DIRECTIVE: &str = "rollcheck-ignore-file";
 
-#[derive(Debug)]
-enum Scope {
-    /// A 0-based line of the file.
-    Line(usize),
-    Range(Span),
-}
+/// The bytes of the file a suppression covers: its line, the next line with content, a
+/// document or the whole file.
+#[derive(Debug, Clone, Copy)]
+struct Scope(Span);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry {
     /// A rule id, or `all`.
     id: String,
@@ -31,38 +29,37 @@ struct Entry {
     used: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Suppression {
     file: FileId,
     scope: Scope,
     entries: Vec<Entry>,
 }
 
-/// Every suppression written in `files` (those `lint` accepts) and in their objects' annotations.
+/// Every suppression of `files` (those `lint` accepts): their comments, read as they were
+/// loaded, and their objects' annotations.
 pub fn collect(files: &[LoadedFile], index: &Index, lint: impl Fn(FileId) -> bool) -> Vec<Suppression> {
-    let mut out = Vec::new();
-    for file in files.iter().filter(|f| lint(f.id)) {
-        for doc in &file.documents {
-            for &comment in &doc.comments {
-                if let Some(s) = from_comment(file, doc, comment) {
-                    out.push(s);
-                }
-            }
-        }
-    }
+    let mut out: Vec<Suppression> =
+        files.iter().filter(|f| lint(f.id)).flat_map(|f| f.suppressions.iter().cloned()).collect();
     for obj in index.objects.iter().filter(|o| lint(o.file)) {
         let Some(value) = obj.get(&["metadata", "annotations", ANNOTATION]) else { continue };
         let Some(text) = value.text() else { continue };
         let entries =
             parse_list(text, 0).into_iter().map(|(range, id)| Entry { id, span: value.value_span(range), used: false });
-        out.push(Suppression { file: obj.file, scope: Scope::Range(obj.root().span()), entries: entries.collect() });
+        out.push(Suppression { file: obj.file, scope: Scope(obj.root().span()), entries: entries.collect() });
     }
     out
 }
 
-fn from_comment(file: &LoadedFile, doc: &Document, comment: Span) -> Option<Suppression> {
-    let source = &file.source;
-    let raw = &source.text[comment.start as usize..comment.end as usize];
+/// The suppression comments of a document, while its text is at hand: `text` is the part of
+/// the file that starts at byte `origin` and holds the document.
+pub fn from_comments(file: FileId, text: &str, origin: usize, doc: &Document) -> Vec<Suppression> {
+    doc.comments.iter().filter_map(|&c| from_comment(file, text, origin, doc, c)).collect()
+}
+
+fn from_comment(file: FileId, text: &str, origin: usize, doc: &Document, comment: Span) -> Option<Suppression> {
+    let local = |offset: u32| (offset as usize).saturating_sub(origin);
+    let raw = text.get(local(comment.start)..local(comment.end))?;
     let body = raw.trim_start_matches('#');
     let lead = raw.len() - body.trim_start().len();
     let body = body.trim_start();
@@ -92,32 +89,35 @@ fn from_comment(file: &LoadedFile, doc: &Document, comment: Span) -> Option<Supp
         // A bare directive suppresses every rule.
         entries.push(Entry { id: "all".into(), span: comment, used: false });
     }
-    let scope = if is_file {
-        if doc.helm_source.is_some() {
-            Scope::Range(doc.span.cover(comment))
-        } else {
-            Scope::Range(Span::new(0, source.text.len()))
-        }
-    } else {
-        Scope::Line(target_line(source, comment))
+    let scope = match (is_file, &doc.helm_source) {
+        (true, Some(_)) => doc.span.cover(comment),
+        (true, None) => Span { start: 0, end: u32::MAX },
+        (false, _) => target_line(text, origin, local(comment.start)),
     };
-    Some(Suppression { file: file.id, scope, entries })
+    Some(Suppression { file, scope: Scope(scope), entries })
 }
 
-/// The line a line suppression covers: its own when code precedes it, otherwise the next line
-/// with content (so several suppression comments can stack above one line).
-fn target_line(source: &SourceFile, comment: Span) -> usize {
-    let line = source.line_col(comment.start).line - 1;
-    let before = &source.text[source.line_start(line)..comment.start as usize];
-    if !before.trim().is_empty() {
-        return line;
+/// The line a line suppression covers (the comment starts at `at` in `text`): its own when
+/// code precedes it, otherwise the next line with content (so several suppression comments
+/// can stack above one line). Past the end of `text` comes a `---` line, or nothing.
+fn target_line(text: &str, origin: usize, at: usize) -> Span {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    // Past the line break; past the end for the last line (a finding at the very end is on it).
+    let line_end = |start: usize| text[start..].find('\n').map_or(text.len() + 1, |i| start + i + 1);
+    let whole = |start: usize, end: usize| Span::new(origin + start, origin + end);
+    if !text[line_start..at].trim().is_empty() {
+        return whole(line_start, line_end(line_start));
     }
-    (line + 1..source.line_count())
-        .find(|&l| {
-            let text = source.text[source.line_start(l)..source.line_start(l + 1)].trim();
-            !text.is_empty() && !text.starts_with('#')
-        })
-        .unwrap_or(line + 1)
+    let mut start = line_end(line_start);
+    while start < text.len() {
+        let end = line_end(start);
+        let line = text[start..end.min(text.len())].trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            return whole(start, end);
+        }
+        start = end;
+    }
+    whole(text.len(), text.len())
 }
 
 /// Rule ids separated by commas or spaces, with their byte ranges (shifted by `offset`).
@@ -139,7 +139,7 @@ fn parse_list(text: &str, offset: usize) -> Vec<(std::ops::Range<usize>, String)
 }
 
 /// Removes suppressed findings; returns how many were removed.
-pub fn apply(diagnostics: &mut Vec<Diagnostic>, suppressions: &mut [Suppression], files: &[LoadedFile]) -> usize {
+pub fn apply(diagnostics: &mut Vec<Diagnostic>, suppressions: &mut [Suppression]) -> usize {
     if suppressions.is_empty() {
         return 0;
     }
@@ -147,19 +147,14 @@ pub fn apply(diagnostics: &mut Vec<Diagnostic>, suppressions: &mut [Suppression]
     for (i, s) in suppressions.iter().enumerate() {
         by_file.entry(s.file).or_default().push(i);
     }
-    let source_of = |id: FileId| crate::load::file_of(files, id).map(|f| &f.source);
     let before = diagnostics.len();
     diagnostics.retain(|d| {
         let Some(candidates) = by_file.get(&d.file) else { return true };
-        let Some(source) = source_of(d.file) else { return true };
-        let line = source.line_col(d.span.start).line - 1;
         let mut hidden = false;
         for &i in candidates {
             let s = &mut suppressions[i];
-            let in_scope = match s.scope {
-                Scope::Line(l) => l == line,
-                Scope::Range(r) => r.start <= d.span.start && d.span.start < r.end.max(r.start + 1),
-            };
+            let Scope(r) = s.scope;
+            let in_scope = r.start <= d.span.start && d.span.start < r.end.max(r.start + 1);
             if !in_scope {
                 continue;
             }

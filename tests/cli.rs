@@ -336,3 +336,98 @@ fn usage_errors_exit_2() {
     rollcheck().arg("--no-such-flag").assert().code(2);
     rollcheck().args(["--format", "xml", "examples"]).assert().code(2);
 }
+
+/// A file is read, parsed and checked in pieces of about 1 MB cut at document markers; stdin
+/// is linted whole. Both must find the same things at the same places, suppressions and
+/// syntax errors included, and the human report must quote the right lines.
+#[test]
+fn a_file_read_in_pieces_lints_like_the_same_stream_whole() {
+    const APP: &str = "---
+# Source: shop/templates/rollout.yaml
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: app-N
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: app-N}
+  template:
+    metadata:
+      labels: {app: app-N}
+    spec:
+      containers:
+        - name: app
+          image: app:1
+          ports: [{name: http, containerPort: 8080}]
+  strategy:
+    canary:
+      canaryService: app-N-canry
+      stableService: app-N
+      steps:
+        # rollcheck-ignore: canary-weight-unachievable
+        - setWeight: 20
+        - pause: {duration: 5 minutes}
+---
+# Source: shop/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: app-N
+spec:
+  selector: {app: app-N}
+  ports: [{name: http, port: 80, targetPort: htp}]
+";
+    let dir = tempfile::tempdir().unwrap();
+    let mut stream = String::new();
+    for i in 0..3000 {
+        stream.push_str(&APP.replace("app-N", &format!("app-{i}")));
+        match i % 1000 {
+            7 => stream.push_str("---\n# Source: shop/templates/dup.yaml\n# rollcheck-ignore-file: yaml-duplicate-key\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: dup}\ndata: {a: x, a: y}\n"),
+            8 => stream.push_str("---\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: cafe, annotations: {note: café}}\ndata: {a: [unclosed\n"),
+            9 => stream.push_str("---\nkind: ConfigMap\napiVersion: v1\nmetadata:\n  name: dup2\ndata:\n  b: x\n  # rollcheck-ignore: yaml-duplicate-key\n  b: y\n  c: x\n  c: y\n"),
+            _ => {}
+        }
+    }
+    assert!(stream.len() > 2 << 20, "several pieces ({} bytes)", stream.len());
+    let path = write(&dir, "stream.yaml", &stream);
+    let lint = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = rollcheck();
+        cmd.timeout(Duration::from_secs(120)).args(["--no-config", "--format", "json"]).args(args);
+        if let Some(s) = stdin {
+            cmd.write_stdin(s.to_string());
+        }
+        let mut v = json_of(&cmd.assert().code(1).get_output().stdout);
+        for d in v["diagnostics"].as_array_mut().unwrap() {
+            d["file"] = Value::Null;
+            for r in d["related"].as_array_mut().unwrap() {
+                r["file"] = Value::Null;
+            }
+        }
+        v
+    };
+    let from_file = lint(&[&path], None);
+    let from_stdin = lint(&["-"], Some(&stream));
+    let (a, b) = (from_file["diagnostics"].as_array().unwrap(), from_stdin["diagnostics"].as_array().unwrap());
+    assert_eq!(a.len(), b.len());
+    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+        panic!("finding {i} differs:\nfile:  {}\nstdin: {}", a[i], b[i]);
+    }
+    assert_eq!(from_file["summary"], from_stdin["summary"]);
+    let count = |rule: &str| rules_of(&from_file).iter().filter(|r| *r == rule).count();
+    assert_eq!(count("yaml-syntax"), 3);
+    assert_eq!(count("yaml-duplicate-key"), 3, "only the unsuppressed `c` keys");
+    assert_eq!(count("unresolved-reference"), 3000);
+    assert_eq!(count("canary-weight-unachievable"), 0);
+    assert_eq!(from_file["summary"]["suppressed"], 3000 + 6);
+    // The last syntax error, and its line quoted from the file.
+    let last = a.iter().rfind(|d| d["rule"] == "yaml-syntax").unwrap();
+    let line = stream.lines().enumerate().filter(|(_, l)| l.contains("[unclosed")).last().unwrap().0 + 1;
+    assert_eq!(last["line"].as_u64().unwrap() as usize, line);
+    rollcheck()
+        .timeout(Duration::from_secs(120))
+        .args(["--no-config", &path])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("data: {a: [unclosed").and(predicate::str::contains("app-2999-canry")));
+}

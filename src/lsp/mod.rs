@@ -190,7 +190,7 @@ impl Server {
                 let Some(p) = params::<DidChangeTextDocumentParams>(n) else { return };
                 let Some(path) = path_from_uri(&p.text_document.uri) else { return };
                 let Some(doc) = self.docs.get(&path) else { return };
-                let mut text = doc.loaded.source.text.to_string();
+                let mut text = doc.loaded.source.text().to_string();
                 for change in p.content_changes {
                     match change.range {
                         Some(r) => {
@@ -489,7 +489,7 @@ impl Server {
     ) -> Option<(&'i Object, &'i Reference)> {
         let path = path_from_uri(uri)?;
         let doc = self.docs.get(&path)?;
-        let at = offset(&doc.loaded.source.text, pos) as u32;
+        let at = offset(doc.loaded.source.text(), pos) as u32;
         index.objects.iter().filter(|o| o.file == doc.id).find_map(|obj| {
             let span = obj.root().span();
             if at < span.start || at > span.end {
@@ -523,7 +523,7 @@ impl Server {
     fn finding_at(&self, uri: &Uri, pos: lsp_types::Position) -> Option<&Diagnostic> {
         let path = path_from_uri(uri)?;
         let doc = self.docs.get(&path)?;
-        let at = offset(&doc.loaded.source.text, pos) as u32;
+        let at = offset(doc.loaded.source.text(), pos) as u32;
         self.findings.get(&path)?.iter().find(|d| d.span.start <= at && at <= d.span.end)
     }
 
@@ -545,8 +545,8 @@ impl Server {
         let Some(path) = path_from_uri(&p.text_document.uri) else { return Vec::new() };
         let (Some(doc), Some(found)) = (self.docs.get(&path), self.findings.get(&path)) else { return Vec::new() };
         let source = &doc.loaded.source;
-        let start = offset(&source.text, p.range.start) as u32;
-        let end = offset(&source.text, p.range.end) as u32;
+        let start = offset(source.text(), p.range.start) as u32;
+        let end = offset(source.text(), p.range.end) as u32;
         let mut actions = Vec::new();
         let mut suppressed = HashSet::new();
         for d in found.iter().filter(|d| d.span.start <= end && start <= d.span.end.max(d.span.start)) {
@@ -563,7 +563,7 @@ impl Server {
             let line = source.line_col(d.span.start).line - 1;
             if suppressed.insert((line, d.rule)) {
                 let line_start = source.line_start(line);
-                let indent: String = source.text[line_start..].chars().take_while(|c| *c == ' ').collect();
+                let indent: String = source.text()[line_start..].chars().take_while(|c| *c == ' ').collect();
                 let at = position::position(source, line_start as u32);
                 let comment = format!("{indent}# rollcheck-ignore: {} -- reason\n", d.rule);
                 actions.push(action(
@@ -638,7 +638,7 @@ fn is_noise(d: &Diagnostic, outcome: &crate::lint::Outcome) -> bool {
     match d.rule {
         "unrendered-template" => true,
         "yaml-syntax" => {
-            let text = &outcome.file(d.file).source.text;
+            let text = outcome.file(d.file).source.text();
             !(text.contains("apiVersion") || text.contains("kind:"))
         }
         _ => false,
@@ -710,8 +710,10 @@ fn describe_reference(index: &Index, obj: &Object, r: &Reference, paths: &HashMa
     text
 }
 
+/// The line of an offset in the object's file (the server keeps whole files, from offset 0).
 fn line_of(obj: &Object, offset: u32) -> usize {
-    obj.doc.text[..(offset as usize).min(obj.doc.text.len())].matches('\n').count() + 1
+    let text = &obj.doc.text;
+    text[..(offset.saturating_sub(obj.doc.origin) as usize).min(text.len())].matches('\n').count() + 1
 }
 
 /// A rule's summary and its "Why it matters" section, for hovers on findings.

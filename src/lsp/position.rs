@@ -8,10 +8,10 @@ use lsp_types::{Position, Range, Uri};
 use crate::source::{SourceFile, Span};
 
 pub fn position(source: &SourceFile, offset: u32) -> Position {
-    let offset = (offset as usize).min(source.text.len());
+    let offset = (offset as usize).min(source.text().len());
     let line = source.line_col(offset as u32).line - 1;
     let start = source.line_start(line);
-    let character = source.text.get(start..offset).map_or(0, |s| s.encode_utf16().count());
+    let character = source.text().get(start..offset).map_or(0, |s| s.encode_utf16().count());
     Position::new(line as u32, character as u32)
 }
 

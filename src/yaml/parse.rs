@@ -41,6 +41,8 @@ enum Frame {
 
 struct Builder {
     text: Arc<str>,
+    /// Where `text` starts in the file: spans are file offsets.
+    origin: usize,
     nodes: Vec<Node>,
     owned: Texts,
     items: Vec<NodeId>,
@@ -57,9 +59,10 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(text: Arc<str>, start: usize) -> Builder {
+    fn new(text: Arc<str>, origin: usize, start: usize) -> Builder {
         Builder {
             text,
+            origin,
             nodes: Vec::new(),
             owned: Texts::default(),
             items: Vec::new(),
@@ -108,7 +111,9 @@ impl Builder {
             Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
         };
         let text: &str = &self.text;
-        let line_start = |o: usize| text[..o.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let origin = self.origin;
+        let line_start =
+            |o: usize| origin + text[..o.saturating_sub(origin).min(text.len())].rfind('\n').map_or(0, |i| i + 1);
         if line_start(at) == line_start(flow_start) {
             return None;
         }
@@ -137,6 +142,7 @@ impl Builder {
         self.owned.shrink_to_fit();
         Document {
             text: self.text,
+            origin: self.origin as u32,
             nodes: self.nodes,
             owned: self.owned,
             items: self.items,
@@ -151,7 +157,7 @@ impl Builder {
 
     fn key_text(&self, id: NodeId) -> Option<Cow<'_, str>> {
         let node = &self.nodes[id.0 as usize];
-        let text = node.text_in(&self.text, &self.owned)?;
+        let text = node.text_from(&self.text, self.origin as u32, &self.owned)?;
         let super::tree::NodeKind::Scalar(s) = node.kind_of(text) else { return None };
         Some(match (s.style, super::resolve::key_string(text, s.value)) {
             (Style::Plain, Some(k)) => Cow::Owned(k),
@@ -249,20 +255,21 @@ const PIECE_SIZE: usize = 1 << 20;
 /// A large stream is parsed in pieces, each starting at a `---` line (a document marker at
 /// the start of a line cannot be part of any document's content), and the pieces joined.
 pub fn parse_stream(text: Arc<str>) -> Stream {
-    parse_stream_map(text, &|doc| doc)
+    parse_stream_map(text, 0, &|doc| doc)
 }
 
 /// Like [`parse_stream`], but hands each document to `map` as soon as it is complete, on the
 /// thread that parsed it, and keeps what `map` returns: a document's whole tree need not
-/// outlive the work done on it.
-pub fn parse_stream_map<T: Send>(text: Arc<str>, map: &(dyn Fn(Document) -> T + Sync)) -> Stream<T> {
+/// outlive the work done on it. `text` starts at byte `origin` of its file (a piece of a
+/// stream read in pieces); spans are file offsets.
+pub fn parse_stream_map<T: Send>(text: Arc<str>, origin: usize, map: &(dyn Fn(Document) -> T + Sync)) -> Stream<T> {
     use rayon::prelude::*;
     // Small pieces: each is parsed and mapped in one go, so few whole trees exist at a time.
     let cuts = document_cuts(&text, (text.len() / PIECE_SIZE).max(rayon::current_num_threads() * 4));
     if cuts.len() <= 2 {
-        return parse_range(&text, 0, text.len(), map);
+        return parse_range(&text, origin, 0, text.len(), map);
     }
-    let pieces: Vec<Stream<T>> = cuts.par_windows(2).map(|w| parse_range(&text, w[0], w[1], map)).collect();
+    let pieces: Vec<Stream<T>> = cuts.par_windows(2).map(|w| parse_range(&text, origin, w[0], w[1], map)).collect();
     let mut out = Stream::default();
     for piece in pieces {
         out.documents.extend(piece.documents);
@@ -295,19 +302,55 @@ fn next_document_marker(text: &str, from: usize) -> Option<usize> {
     let mut i = from;
     while let Some(pos) = text.get(i..)?.find("\n---") {
         let at = i + pos + 1;
-        match bytes.get(at + 3) {
-            None | Some(b' ' | b'\t' | b'\n' | b'\r') => return Some(at),
-            _ => i = at,
+        if is_cut_point(bytes, at, true) {
+            return Some(at);
         }
+        i = at;
     }
     None
 }
 
+/// The last offset in `bytes` where a stream can be cut into independent parts, after 0:
+/// `bytes` may continue unless `complete`.
+pub fn last_cut_point(bytes: &[u8], complete: bool) -> Option<usize> {
+    let mut end = bytes.len();
+    while let Some(newline) = bytes[..end].iter().rposition(|&b| b == b'\n') {
+        if is_cut_point(bytes, newline + 1, complete) {
+            return Some(newline + 1);
+        }
+        end = newline;
+    }
+    None
+}
+
+/// Whether a stream can be cut at `at` (the start of a line): a `---` document marker there
+/// cannot be part of any document's content. Not after a comment or a directive, which
+/// belong to the document that follows.
+fn is_cut_point(bytes: &[u8], at: usize, complete: bool) -> bool {
+    if !bytes[at..].starts_with(b"---") {
+        return false;
+    }
+    let blank_after = match bytes.get(at + 3) {
+        Some(b' ' | b'\t' | b'\n' | b'\r') => true,
+        None => complete,
+        _ => false,
+    };
+    let before = &bytes[..at.saturating_sub(1)];
+    let previous_line = &before[before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)..];
+    blank_after && at > 0 && !matches!(previous_line.first(), Some(b'#' | b'%'))
+}
+
 /// Parses `text[start..end]`, with spans in `text`'s offsets.
-fn parse_range<T>(text: &Arc<str>, start: usize, end: usize, map: &(dyn Fn(Document) -> T + Sync)) -> Stream<T> {
+fn parse_range<T>(
+    text: &Arc<str>,
+    origin: usize,
+    start: usize,
+    end: usize,
+    map: &(dyn Fn(Document) -> T + Sync),
+) -> Stream<T> {
     let full: &str = text;
     let src: &str = &full[start..end];
-    let base = start;
+    let base = origin + start;
     let mut options = Options::default();
     options.flow_nesting_limit = MAX_DEPTH;
     options.block_nesting_limit = MAX_DEPTH;
@@ -345,7 +388,7 @@ fn parse_range<T>(text: &Arc<str>, start: usize, end: usize, map: &(dyn Fn(Docum
             && let Some(at) = doc.as_ref().and_then(|b| b.misindented_flow(sp.start as usize))
         {
             out.errors.push(SyntaxError {
-                span: Span::new(at, (at + 1).min(full.len())),
+                span: Span::new(at, (at + 1).min(origin + full.len())),
                 message: "flow collection content must be indented more than the line that opens it".into(),
             });
             doc = None;
@@ -358,7 +401,7 @@ fn parse_range<T>(text: &Arc<str>, start: usize, end: usize, map: &(dyn Fn(Docum
         match event {
             Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart(..) => {
-                let mut b = Builder::new(text.clone(), sp.start as usize);
+                let mut b = Builder::new(text.clone(), origin, sp.start as usize);
                 b.helm_source = pending_source.take();
                 b.comments = std::mem::take(&mut pending_comments);
                 doc = Some(b);
@@ -401,7 +444,9 @@ fn parse_range<T>(text: &Arc<str>, start: usize, end: usize, map: &(dyn Fn(Docum
                 let node = Node::scalar(sp, style, resolved, None);
                 // The text is read back from the source under the span when it is there.
                 let in_source = match &value {
-                    Cow::Borrowed(v) => source_slice(full, v).is_some_and(|at| at == node.text_span()),
+                    Cow::Borrowed(v) => source_slice(full, v).is_some_and(|at| {
+                        Span::new(origin + at.start as usize, origin + at.end as usize) == node.text_span()
+                    }),
                     Cow::Owned(_) => false,
                 };
                 let node = if in_source {
@@ -577,7 +622,7 @@ mod chunk_tests {
         }
         let text: Arc<str> = Arc::from(text);
         assert!(document_cuts(&text, 8).len() > 2);
-        let whole = parse_range(&text, 0, text.len(), &|d| d);
+        let whole = parse_range(&text, 0, 0, text.len(), &|d| d);
         let pieces = parse_stream(text.clone());
         assert_eq!(whole.documents.len(), pieces.documents.len());
         assert_eq!(

@@ -150,7 +150,13 @@ impl Node {
     }
 
     /// A scalar's text, given the document's source and owned texts.
-    pub fn text_in<'t>(&self, source: &'t str, owned: &'t Texts) -> Option<&'t str> {
+    pub fn text_in<'t>(&self, doc: &'t Document) -> Option<&'t str> {
+        self.text_from(&doc.text, doc.origin, &doc.owned)
+    }
+
+    /// A scalar's text, given the source (which starts at byte `origin` of the file) and the
+    /// owned texts.
+    pub fn text_from<'t>(&self, source: &'t str, origin: u32, owned: &'t Texts) -> Option<&'t str> {
         if !self.is_scalar() {
             return None;
         }
@@ -158,7 +164,8 @@ impl Node {
             return owned.get(self.a);
         }
         let sp = self.text_span();
-        source.get(sp.start as usize..sp.end as usize)
+        let start = sp.start.checked_sub(origin)? as usize;
+        source.get(start..start + sp.len())
     }
 
     /// Whether the scalar's text is the source under [`Node::text_span`].
@@ -200,7 +207,10 @@ impl Texts {
 /// One YAML document of a stream.
 #[derive(Debug)]
 pub struct Document {
+    /// The text the document was parsed from (a piece of its file, from byte `origin`); empty
+    /// for a retained copy, which owns its scalars' text.
     pub text: Arc<str>,
+    pub origin: u32,
     pub nodes: Vec<Node>,
     /// Scalar texts that differ from the source (escapes, folding, block scalars); in a
     /// retained document, every scalar's text.
@@ -225,17 +235,25 @@ impl Document {
         self.root.map(|id| self.node(id))
     }
 
+    /// The source text under a span of the file, when this document still has it.
+    pub fn source(&self, span: Span) -> Option<&str> {
+        let start = span.start.checked_sub(self.origin)? as usize;
+        self.text.get(start..start + span.len())
+    }
+
     pub fn node(&self, id: NodeId) -> NodeRef<'_> {
         NodeRef { doc: self, id }.deref_alias()
     }
 
     /// A copy with only the nodes `keep` asks for, owning their text, so the source can go.
-    /// Spans, the Helm source, comments and duplicate keys are those of the original.
+    /// Spans and the Helm source are those of the original; comments and duplicate keys, read
+    /// as the document was loaded, are not kept.
     pub fn retain(&self, keep: &dyn Fn(&[&str]) -> Keep) -> Document {
         let targets =
             self.nodes.iter().filter(|n| n.meta & KIND_MASK == KIND_ALIAS).map(|n| (NodeId(n.a), None)).collect();
         let out = Document {
             text: Arc::from(""),
+            origin: 0,
             nodes: Vec::new(),
             owned: Texts::default(),
             items: Vec::new(),
@@ -243,7 +261,7 @@ impl Document {
             root: None,
             span: self.span,
             helm_source: self.helm_source.clone(),
-            comments: self.comments.clone(),
+            comments: Vec::new(),
             duplicate_keys: Vec::new(),
         };
         let mut r = Retainer { doc: self, keep, out, targets };
@@ -303,7 +321,7 @@ impl<'d> Retainer<'d, '_> {
                 Node::alias(node.span, target)
             }
             KIND_SCALAR => {
-                let text = node.text_in(&self.doc.text, &self.doc.owned).unwrap_or_default();
+                let text = node.text_in(self.doc).unwrap_or_default();
                 let verbatim = if node.is_verbatim() { VERBATIM_BIT } else { 0 };
                 let i = self.out.owned.push(text);
                 Node { span: node.span, meta: node.meta | OWNED_BIT | verbatim, a: i }
@@ -328,7 +346,7 @@ impl<'d> Retainer<'d, '_> {
                 let c = Children { start: node.a, len: node.meta >> LEN_SHIFT };
                 let mut pairs = Vec::with_capacity(c.len as usize);
                 for &(k, v) in self.doc.pairs_of(c) {
-                    let key = self.doc.nodes[k.0 as usize].text_in(&self.doc.text, &self.doc.owned).unwrap_or("?");
+                    let key = self.doc.nodes[k.0 as usize].text_in(self.doc).unwrap_or("?");
                     path.push(key);
                     // Merge keys stay whole: lookups read through them.
                     let keep = if whole || key == "<<" { Keep::All } else { (self.keep)(path) };
@@ -384,7 +402,7 @@ impl<'a> NodeRef<'a> {
     pub fn kind(&self) -> NodeKind {
         let raw = self.raw();
         let numeric = raw.is_scalar() && matches!((raw.meta >> VALUE_SHIFT) & 0b111, 3 | 4);
-        let text = if numeric { raw.text_in(&self.doc.text, &self.doc.owned).unwrap_or_default() } else { "" };
+        let text = if numeric { raw.text_in(self.doc).unwrap_or_default() } else { "" };
         raw.kind_of(text)
     }
 
@@ -401,7 +419,7 @@ impl<'a> NodeRef<'a> {
 
     /// The text of a scalar, whatever its type.
     pub fn text(&self) -> Option<&'a str> {
-        self.raw().text_in(&self.doc.text, &self.doc.owned)
+        self.raw().text_in(self.doc)
     }
 
     /// The children of a collection of `kind`, read straight from the node.
@@ -512,7 +530,7 @@ impl<'a> NodeRef<'a> {
         for &(k, v) in list.iter().rev() {
             let k = self.doc.node(k);
             let raw = k.raw();
-            let Some(text) = raw.text_in(&self.doc.text, &self.doc.owned) else { continue };
+            let Some(text) = raw.text_in(self.doc) else { continue };
             let plain = raw.style() == Style::Plain;
             // Most keys are plain strings: compare the text itself, without building a key.
             let matches = if plain && text == "<<" {
@@ -573,7 +591,7 @@ impl<'a> NodeRef<'a> {
                     return whole;
                 };
                 let nth = value[..range.start].matches(needle).count();
-                let Some(source) = self.doc.text.get(whole.start as usize..whole.end as usize) else { return whole };
+                let Some(source) = self.doc.source(whole) else { return whole };
                 return match source.match_indices(needle).nth(nth) {
                     Some((at, _)) => Span::new(whole.start as usize + at, whole.start as usize + at + needle.len()),
                     None => whole,
