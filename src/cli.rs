@@ -229,13 +229,16 @@ fn run(cli: Cli) -> ExitCode {
     let mut status = ExitCode::SUCCESS;
     for (format, target) in outputs {
         let color = target.is_none() && terminal && !cli.no_color && std::env::var_os("NO_COLOR").is_none();
-        let text = format.render(&outcome, color);
         let written = match target {
-            None => write_stdout(&text),
-            Some(path) => match std::fs::write(&path, text) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(format!("cannot write {}: {e}", path.display())),
-            },
+            None => write_stdout_with(|out| format.write(&outcome, color, out)),
+            Some(path) => {
+                let written = std::fs::File::create(&path)
+                    .and_then(|f| format.write(&outcome, color, &mut std::io::BufWriter::new(f)));
+                match written {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(format!("cannot write {}: {e}", path.display())),
+                }
+            }
         };
         if written != ExitCode::SUCCESS {
             status = written;
@@ -288,8 +291,12 @@ fn load_config(cli: &Cli) -> Result<Config, Vec<ConfigError>> {
 }
 
 fn write_stdout(text: &str) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    write_stdout_with(|out| out.write_all(text.as_bytes()))
+}
+
+fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> ExitCode {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match write(&mut out).and_then(|_| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`rollcheck | head`) is not an error worth a message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -1,7 +1,6 @@
 //! Every object of the run, indexed by kind, namespace and name, and every pod template by
 //! its labels, so cross-object rules look things up instead of comparing all pairs.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, ObjectName, Severity};
@@ -130,22 +129,56 @@ fn key(parts: [Option<&str>; 3]) -> u64 {
     h.finish()
 }
 
+/// Values by a hashed key, in one sorted array: no allocation per key, and values of one key
+/// stay in the order they were added.
+struct KeyIndex<V> {
+    entries: Vec<(u64, V)>,
+}
+
+impl<V> Default for KeyIndex<V> {
+    fn default() -> Self {
+        KeyIndex { entries: Vec::new() }
+    }
+}
+
+impl<V> KeyIndex<V> {
+    fn push(&mut self, key: u64, value: V) {
+        self.entries.push((key, value));
+    }
+
+    /// Sorts by key (stably); call once every value is in.
+    fn seal(&mut self) {
+        self.entries.sort_by_key(|(k, _)| *k);
+        self.entries.shrink_to_fit();
+    }
+
+    fn get(&self, key: u64) -> impl Iterator<Item = &V> + '_ {
+        let start = self.entries.partition_point(|(k, _)| *k < key);
+        self.entries[start..].iter().take_while(move |(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    fn count(&self, key: u64) -> usize {
+        self.get(key).count()
+    }
+}
+
 #[derive(Default)]
 pub struct Index {
     pub objects: Vec<Object>,
     /// (kind, namespace, name) → objects.
-    by_name: HashMap<u64, Vec<ObjectId>>,
+    by_name: KeyIndex<ObjectId>,
     /// (kind, namespace) → objects.
-    by_kind: HashMap<u64, Vec<ObjectId>>,
+    by_kind: KeyIndex<ObjectId>,
     pub templates: Vec<PodTemplate>,
     /// (namespace, label key, label value) → pod templates.
-    templates_by_label: HashMap<u64, Vec<u32>>,
-    templates_by_namespace: HashMap<Option<String>, Vec<u32>>,
+    templates_by_label: KeyIndex<u32>,
+    /// namespace → pod templates.
+    templates_by_namespace: KeyIndex<u32>,
     /// The pod template each workload creates pods from (a Rollout's `workloadRef` resolved).
-    template_of: HashMap<ObjectId, u32>,
+    template_of: Vec<Option<u32>>,
     references: Vec<Vec<Reference>>,
     /// The (kind, namespace, name) a reference names → (referrer, index of the reference).
-    referrers: HashMap<u64, Vec<(ObjectId, u32)>>,
+    referrers: KeyIndex<(ObjectId, u32)>,
     /// The controller's ConfigMap (`argo-rollouts-config`), in whatever namespace.
     controller_config: Option<ObjectId>,
 }
@@ -172,6 +205,8 @@ impl Index {
         }
         index.controller_config =
             index.objects.iter().find(|o| o.kind == "ConfigMap" && o.name == CONTROLLER_CONFIG).map(|o| o.id);
+        index.by_name.seal();
+        index.by_kind.seal();
         index.index_templates();
         index.index_references();
         (index, diagnostics)
@@ -182,9 +217,9 @@ impl Index {
         obj.id = id;
         let (kind, namespace) = (Some(obj.kind.as_str()), obj.namespace.as_deref());
         if obj.addressable {
-            self.by_name.entry(key([kind, namespace, Some(&obj.name)])).or_default().push(id);
+            self.by_name.push(key([kind, namespace, Some(&obj.name)]), id);
         }
-        self.by_kind.entry(key([kind, namespace, None])).or_default().push(id);
+        self.by_kind.push(key([kind, namespace, None]), id);
         self.objects.push(obj);
     }
 }
@@ -292,6 +327,7 @@ fn object_at(
 impl Index {
     fn index_templates(&mut self) {
         let mut templates = Vec::new();
+        self.template_of = vec![None; self.objects.len()];
         for obj in &self.objects {
             let root = obj.root();
             let template = match obj.kind.as_str() {
@@ -304,7 +340,7 @@ impl Index {
                 _ => None,
             };
             if let Some(t) = template {
-                self.template_of.insert(obj.id, templates.len() as u32);
+                self.template_of[obj.id.0 as usize] = Some(templates.len() as u32);
                 push_template(&mut templates, obj.id, t);
             }
             if obj.kind == "Experiment" {
@@ -318,10 +354,12 @@ impl Index {
         for (i, t) in templates.iter().enumerate() {
             let ns = self.objects[t.owner.0 as usize].namespace.as_deref();
             for (k, v) in &t.labels {
-                self.templates_by_label.entry(key([ns, Some(k), Some(v)])).or_default().push(i as u32);
+                self.templates_by_label.push(key([ns, Some(k), Some(v)]), i as u32);
             }
-            self.templates_by_namespace.entry(ns.map(str::to_string)).or_default().push(i as u32);
+            self.templates_by_namespace.push(key([ns, None, None]), i as u32);
         }
+        self.templates_by_label.seal();
+        self.templates_by_namespace.seal();
         self.templates = templates;
     }
 
@@ -331,9 +369,10 @@ impl Index {
             let obj = &self.objects[i];
             for (j, r) in refs.iter().enumerate() {
                 let k = key([Some(r.kind), self.target_namespace(obj, r), Some(&r.name)]);
-                self.referrers.entry(k).or_default().push((obj.id, j as u32));
+                self.referrers.push(k, (obj.id, j as u32));
             }
         }
+        self.referrers.seal();
         // A Rollout with a `workloadRef` runs the referenced workload's pod template.
         for i in 0..self.objects.len() {
             let id = ObjectId(i as u32);
@@ -344,8 +383,8 @@ impl Index {
                 .iter()
                 .find(|r| r.role == "workloadRef")
                 .and_then(|r| self.resolve(&self.objects[i], r));
-            if let Some(t) = target.and_then(|t| self.template_of.get(&t.id).copied()) {
-                self.template_of.insert(id, t);
+            if let Some(t) = target.and_then(|t| self.template_of[t.id.0 as usize]) {
+                self.template_of[id.0 as usize] = Some(t);
             }
         }
     }
@@ -357,12 +396,10 @@ impl Index {
 
     /// Objects that name `obj`, with the reference they use.
     pub fn referrers_of<'a>(&'a self, obj: &'a Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
-        let list = self.referrers.get(&key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
-        list.into_iter().flatten().map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize])).filter(
-            move |(from, r)| {
-                r.kind == obj.kind && r.name == obj.name && self.target_namespace(from, r) == obj.namespace.as_deref()
-            },
-        )
+        let list = self.referrers.get(key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
+        list.map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize])).filter(move |(from, r)| {
+            r.kind == obj.kind && r.name == obj.name && self.target_namespace(from, r) == obj.namespace.as_deref()
+        })
     }
 
     /// The namespace a reference resolves in.
@@ -387,7 +424,7 @@ impl Index {
 
     /// The pod template a workload runs (for a Rollout, through its `workloadRef`).
     pub fn template_of(&self, obj: &Object) -> Option<&PodTemplate> {
-        self.template_of.get(&obj.id).map(|&i| &self.templates[i as usize])
+        self.template_of.get(obj.id.0 as usize).copied().flatten().map(|i| &self.templates[i as usize])
     }
 
     pub fn controller_config(&self) -> Option<&Object> {
@@ -420,20 +457,15 @@ impl Index {
         namespace: Option<&'k str>,
         name: &'k str,
     ) -> impl Iterator<Item = &'a Object> {
-        let list = self.by_name.get(&key([Some(kind), namespace, Some(name)]));
-        list.into_iter()
-            .flatten()
-            .map(|id| self.object(*id))
+        let list = self.by_name.get(key([Some(kind), namespace, Some(name)]));
+        list.map(|id| self.object(*id))
             .filter(move |o| o.kind == kind && o.name == name && o.namespace.as_deref() == namespace)
     }
 
     /// Every object of a kind in a namespace.
     pub fn of_kind<'a, 'k>(&'a self, kind: &'k str, namespace: Option<&'k str>) -> impl Iterator<Item = &'a Object> {
-        let list = self.by_kind.get(&key([Some(kind), namespace, None]));
-        list.into_iter()
-            .flatten()
-            .map(|id| self.object(*id))
-            .filter(move |o| o.kind == kind && o.namespace.as_deref() == namespace)
+        let list = self.by_kind.get(key([Some(kind), namespace, None]));
+        list.map(|id| self.object(*id)).filter(move |o| o.kind == kind && o.namespace.as_deref() == namespace)
     }
 
     /// Pod templates in a namespace whose labels the selector matches. Uses the rarest
@@ -443,26 +475,27 @@ impl Index {
         namespace: Option<&str>,
         selector: &'a Selector,
     ) -> impl Iterator<Item = &'a PodTemplate> + 'a {
-        let candidates: &[u32] = match selector
+        let rarest = selector
             .match_labels
             .iter()
-            .map(|(k, v)| self.templates_by_label.get(&key([namespace, Some(k), Some(v)])).map_or(&[][..], |l| &l[..]))
-            .min_by_key(|l| l.len())
-        {
-            Some(list) => list,
-            None => self.templates_by_namespace.get(&namespace.map(str::to_string)).map_or(&[][..], |l| &l[..]),
+            .map(|(k, v)| key([namespace, Some(k), Some(v)]))
+            .min_by_key(|&k| self.templates_by_label.count(k));
+        let candidates: Box<dyn Iterator<Item = &u32>> = match rarest {
+            Some(k) => Box::new(self.templates_by_label.get(k)),
+            None => Box::new(self.templates_by_namespace.get(key([namespace, None, None]))),
         };
         let namespace = namespace.map(str::to_string);
         candidates
-            .iter()
             .map(|&i| &self.templates[i as usize])
             .filter(move |t| self.objects[t.owner.0 as usize].namespace == namespace && selector.matches(&t.labels))
     }
 
     /// Pod templates in a namespace, for "closest match" explanations.
-    pub fn templates_in<'a>(&'a self, namespace: Option<&str>) -> impl Iterator<Item = &'a PodTemplate> + 'a {
-        let ns = namespace.map(str::to_string);
-        self.templates_by_namespace.get(&ns).into_iter().flatten().map(|&i| &self.templates[i as usize])
+    pub fn templates_in<'a>(&'a self, namespace: Option<&'a str>) -> impl Iterator<Item = &'a PodTemplate> + 'a {
+        self.templates_by_namespace
+            .get(key([namespace, None, None]))
+            .map(|&i| &self.templates[i as usize])
+            .filter(move |t| self.objects[t.owner.0 as usize].namespace.as_deref() == namespace)
     }
 }
 

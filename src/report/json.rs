@@ -1,12 +1,28 @@
 use serde::Serialize;
 
-use crate::lint::{Outcome, Summary};
+use crate::diagnostic::Diagnostic;
+use crate::lint::Outcome;
 
-#[derive(Serialize)]
+/// The whole output; findings are serialized one at a time, as they are written.
 struct Output<'a> {
-    version: u32,
-    diagnostics: Vec<Entry<'a>>,
-    summary: Summary,
+    outcome: &'a Outcome,
+}
+
+impl Serialize for Output<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Findings<'a>(&'a Outcome);
+        impl Serialize for Findings<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.diagnostics.iter().map(|d| entry(self.0, d)))
+            }
+        }
+        let mut out = serializer.serialize_struct("Output", 3)?;
+        out.serialize_field("version", &1)?;
+        out.serialize_field("diagnostics", &Findings(self.outcome))?;
+        out.serialize_field("summary", &self.outcome.summary)?;
+        out.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -43,44 +59,42 @@ struct Related<'a> {
 }
 
 pub fn render_json(outcome: &Outcome) -> String {
-    let diagnostics = outcome
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let source = &outcome.file(d.file).source;
-            let start = source.line_col(d.span.start);
-            let end = source.line_col(d.span.end);
-            Entry {
-                rule: d.rule,
-                severity: d.severity.as_str(),
-                url: crate::rules::doc_url(d.rule),
-                message: &d.message,
-                help: d.help.as_deref(),
-                file: &source.name,
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-                helm_source: d.helm_source.as_deref(),
-                object: d.object.as_ref().map(|o| Object {
-                    kind: &o.kind,
-                    name: &o.name,
-                    namespace: o.namespace.as_deref(),
-                }),
-                related: d
-                    .related
-                    .iter()
-                    .map(|r| {
-                        let source = &outcome.file(r.file).source;
-                        let at = source.line_col(r.span.start);
-                        Related { file: &source.name, line: at.line, column: at.column, message: &r.message }
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&Output { version: 1, diagnostics, summary: outcome.summary })
-        .expect("plain data serializes");
-    text.push('\n');
-    text
+    let mut out = Vec::new();
+    write_json(outcome, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes the JSON report as it is serialized, without building it in memory first.
+pub fn write_json(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Output { outcome })?;
+    out.write_all(b"\n")
+}
+
+fn entry<'a>(outcome: &'a Outcome, d: &'a Diagnostic) -> Entry<'a> {
+    let source = &outcome.file(d.file).source;
+    let start = source.line_col(d.span.start);
+    let end = source.line_col(d.span.end);
+    Entry {
+        rule: d.rule,
+        severity: d.severity.as_str(),
+        url: crate::rules::doc_url(d.rule),
+        message: &d.message,
+        help: d.help.as_deref(),
+        file: &source.name,
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+        helm_source: d.helm_source.as_deref(),
+        object: d.object.as_ref().map(|o| Object { kind: &o.kind, name: &o.name, namespace: o.namespace.as_deref() }),
+        related: d
+            .related
+            .iter()
+            .map(|r| {
+                let source = &outcome.file(r.file).source;
+                let at = source.line_col(r.span.start);
+                Related { file: &source.name, line: at.line, column: at.column, message: &r.message }
+            })
+            .collect(),
+    }
 }

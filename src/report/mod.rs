@@ -10,7 +10,7 @@ mod sarif;
 pub use compact::render_compact;
 pub use github::render_github;
 pub use human::render_human;
-pub use json::render_json;
+pub use json::{render_json, write_json};
 pub use junit::render_junit;
 pub use sarif::render_sarif;
 
@@ -42,5 +42,15 @@ impl Format {
             Format::Github => render_github(outcome),
             Format::Junit => render_junit(outcome),
         }
+    }
+
+    /// Writes the report; JSON is written as it is serialized (a large report is never held
+    /// in memory whole).
+    pub fn write(self, outcome: &Outcome, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Format::Json => write_json(outcome, out)?,
+            _ => out.write_all(self.render(outcome, color).as_bytes())?,
+        }
+        out.flush()
     }
 }
