@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::index::Shared;
 use crate::source::{FileId, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize)]
@@ -25,9 +26,9 @@ impl Severity {
 /// The object a finding is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectName {
-    pub kind: String,
+    pub kind: Shared,
     pub name: String,
-    pub namespace: Option<String>,
+    pub namespace: Option<Shared>,
 }
 
 /// Another place that explains a finding (the Service a Rollout names, the pod labels...).

@@ -20,11 +20,11 @@ pub struct Object {
     pub file: FileId,
     pub doc: Arc<Document>,
     pub node: NodeId,
-    pub api_version: String,
-    pub kind: String,
+    pub api_version: Shared,
+    pub kind: Shared,
     pub name: String,
     /// `None` for cluster-scoped kinds.
-    pub namespace: Option<String>,
+    pub namespace: Option<Shared>,
     pub helm_source: Option<Arc<str>>,
     /// A stub for an object that exists only in the cluster (config `external:`): it resolves
     /// references, but its content is unknown.
@@ -58,6 +58,58 @@ impl Object {
     /// `Kind/name` for messages.
     pub fn label(&self) -> String {
         format!("{}/{}", self.kind, self.name)
+    }
+}
+
+/// A string many objects have (a kind, an API version, a namespace): the index keeps one
+/// copy per run.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared(Arc<str>);
+
+impl Shared {
+    pub fn new(s: &str) -> Shared {
+        Shared(Arc::from(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Shared {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Shared {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Shared {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -181,6 +233,7 @@ pub struct Index {
     referrers: KeyIndex<(ObjectId, u32)>,
     /// The controller's ConfigMap (`argo-rollouts-config`), in whatever namespace.
     controller_config: Option<ObjectId>,
+    shared: std::collections::HashSet<Shared>,
 }
 
 /// The name of the Argo Rollouts controller's ConfigMap (plugins, defaults).
@@ -191,6 +244,7 @@ impl Index {
     /// skipped; objects of known kinds without a usable name are reported (`invalid-object`).
     pub fn build(files: &[LoadedFile], default_namespace: &str) -> (Index, Vec<Diagnostic>) {
         let mut index = Index::default();
+        index.objects.reserve_exact(files.iter().map(|f| f.documents.len()).sum());
         let mut diagnostics = Vec::new();
         for file in files {
             let first = index.objects.len();
@@ -215,6 +269,9 @@ impl Index {
     fn add(&mut self, mut obj: Object) {
         let id = ObjectId(self.objects.len() as u32);
         obj.id = id;
+        obj.kind = self.share(&obj.kind);
+        obj.api_version = self.share(&obj.api_version);
+        obj.namespace = obj.namespace.as_ref().map(|n| self.share(n));
         let (kind, namespace) = (Some(obj.kind.as_str()), obj.namespace.as_deref());
         if obj.addressable {
             self.by_name.push(key([kind, namespace, Some(&obj.name)]), id);
@@ -299,13 +356,9 @@ fn object_at(
     let namespace = if CLUSTER_SCOPED.contains(&kind) {
         None
     } else {
-        Some(
-            metadata
-                .and_then(|m| m.get_str("namespace"))
-                .filter(|n| !n.is_empty())
-                .unwrap_or(default_namespace)
-                .to_string(),
-        )
+        Some(Shared::new(
+            metadata.and_then(|m| m.get_str("namespace")).filter(|n| !n.is_empty()).unwrap_or(default_namespace),
+        ))
     };
     let addressable = name.len() == name.trim().len()
         && generate_name.is_none_or(|_| metadata.and_then(|m| m.get_str("name")).is_some());
@@ -314,8 +367,8 @@ fn object_at(
         file,
         doc: doc.clone(),
         node: node.id,
-        api_version: api_version.to_string(),
-        kind: kind.to_string(),
+        api_version: Shared::new(api_version),
+        kind: Shared::new(kind),
         name: name.to_string(),
         namespace,
         helm_source: helm_source.clone(),
@@ -325,6 +378,16 @@ fn object_at(
 }
 
 impl Index {
+    fn share(&mut self, s: &Shared) -> Shared {
+        match self.shared.get(s.as_str()) {
+            Some(known) => known.clone(),
+            None => {
+                self.shared.insert(s.clone());
+                s.clone()
+            }
+        }
+    }
+
     fn index_templates(&mut self) {
         let mut templates = Vec::new();
         self.template_of = vec![None; self.objects.len()];
@@ -398,7 +461,7 @@ impl Index {
     pub fn referrers_of<'a>(&'a self, obj: &'a Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
         let list = self.referrers.get(key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
         list.map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize])).filter(move |(from, r)| {
-            r.kind == obj.kind && r.name == obj.name && self.target_namespace(from, r) == obj.namespace.as_deref()
+            r.kind == obj.kind.as_str() && r.name == obj.name && self.target_namespace(from, r) == obj.namespace.as_deref()
         })
     }
 
@@ -484,7 +547,7 @@ impl Index {
             Some(k) => Box::new(self.templates_by_label.get(k)),
             None => Box::new(self.templates_by_namespace.get(key([namespace, None, None]))),
         };
-        let namespace = namespace.map(str::to_string);
+        let namespace = namespace.map(Shared::new);
         candidates
             .map(|&i| &self.templates[i as usize])
             .filter(move |t| self.objects[t.owner.0 as usize].namespace == namespace && selector.matches(&t.labels))

@@ -165,6 +165,12 @@ pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
         f.documents = documents.into_iter().map(|doc| pass.document(f.id, doc, &mut f.diagnostics)).collect();
         f.checked = true;
     });
+    // Findings of the loader and the object checks; taken, not copied.
+    let loaded: Vec<Diagnostic> = files
+        .iter_mut()
+        .filter(|f| f.role == Role::Lint)
+        .flat_map(|f| std::mem::take(&mut f.diagnostics))
+        .collect();
     let (index, index_diagnostics) = Index::build(&files, &options.namespace);
     let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.source.name)).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
@@ -185,8 +191,7 @@ pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
             a.append(&mut b);
             a
         });
-    let mut diagnostics: Vec<Diagnostic> =
-        files.iter().filter(|f| f.role == Role::Lint).flat_map(|f| f.diagnostics.iter().cloned()).collect();
+    let mut diagnostics = loaded;
     diagnostics.extend(index_diagnostics.into_iter().filter(|d| is_lint(d.file)));
     diagnostics.extend(rule_diagnostics);
     apply_levels(&mut diagnostics, &settings_of);
