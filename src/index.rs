@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{Diagnostic, ObjectName, Severity};
 use crate::load::LoadedFile;
 use crate::refs::{Reference, references};
@@ -176,7 +178,7 @@ pub struct PodTemplate {
 /// lookup checks the candidates' real fields, so a collision costs nothing but time.
 fn key(parts: [Option<&str>; 3]) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     parts.hash(&mut h);
     h.finish()
 }
@@ -233,7 +235,7 @@ pub struct Index {
     referrers: KeyIndex<(ObjectId, u32)>,
     /// The controller's ConfigMap (`argo-rollouts-config`), in whatever namespace.
     controller_config: Option<ObjectId>,
-    shared: std::collections::HashSet<Shared>,
+    shared: rustc_hash::FxHashSet<Shared>,
 }
 
 /// The name of the Argo Rollouts controller's ConfigMap (plugins, defaults).
@@ -247,14 +249,12 @@ impl Index {
         index.objects.reserve_exact(files.iter().map(|f| f.documents.len()).sum());
         let mut diagnostics = Vec::new();
         for file in files {
-            let first = index.objects.len();
             for doc in &file.documents {
-                for obj in objects_of(file.id, doc, default_namespace, &mut diagnostics) {
+                let objects = objects_of(file.id, doc, default_namespace, &mut |s| index.share(s), &mut diagnostics);
+                for mut obj in objects {
+                    obj.external = file.role == crate::load::Role::External;
                     index.add(obj);
                 }
-            }
-            if file.role == crate::load::Role::External {
-                index.objects[first..].iter_mut().for_each(|o| o.external = true);
             }
         }
         index.controller_config =
@@ -269,9 +269,6 @@ impl Index {
     fn add(&mut self, mut obj: Object) {
         let id = ObjectId(self.objects.len() as u32);
         obj.id = id;
-        obj.kind = self.share(&obj.kind);
-        obj.api_version = self.share(&obj.api_version);
-        obj.namespace = obj.namespace.as_ref().map(|n| self.share(n));
         let (kind, namespace) = (Some(obj.kind.as_str()), obj.namespace.as_deref());
         if obj.addressable {
             self.by_name.push(key([kind, namespace, Some(&obj.name)]), id);
@@ -283,21 +280,22 @@ impl Index {
 
 /// The objects of one document (the document, or the items of a `kind: List`), with the
 /// problems that keep an object of a known kind from being one (`invalid-object`). Ids are 0
-/// until an index takes them.
+/// until an index takes them; `share` makes the strings many objects have.
 pub fn objects_of(
     file: FileId,
     doc: &Arc<Document>,
     default_namespace: &str,
+    share: &mut dyn FnMut(&str) -> Shared,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Object> {
     let mut out = Vec::new();
     let Some(root) = doc.root() else { return out };
     if root.get_str("kind") == Some("List") && root.get("items").is_some_and(|i| i.is_seq()) {
         for item in root.get("items").into_iter().flat_map(|i| i.items()) {
-            out.extend(object_at(file, doc, item, default_namespace, diagnostics));
+            out.extend(object_at(file, doc, item, default_namespace, share, diagnostics));
         }
     } else {
-        out.extend(object_at(file, doc, root, default_namespace, diagnostics));
+        out.extend(object_at(file, doc, root, default_namespace, share, diagnostics));
     }
     out
 }
@@ -307,6 +305,7 @@ fn object_at(
     doc: &Arc<Document>,
     node: NodeRef<'_>,
     default_namespace: &str,
+    share: &mut dyn FnMut(&str) -> Shared,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Object> {
     let helm_source = &doc.helm_source;
@@ -356,7 +355,7 @@ fn object_at(
     let namespace = if CLUSTER_SCOPED.contains(&kind) {
         None
     } else {
-        Some(Shared::new(
+        Some(share(
             metadata.and_then(|m| m.get_str("namespace")).filter(|n| !n.is_empty()).unwrap_or(default_namespace),
         ))
     };
@@ -367,8 +366,8 @@ fn object_at(
         file,
         doc: doc.clone(),
         node: node.id,
-        api_version: Shared::new(api_version),
-        kind: Shared::new(kind),
+        api_version: share(api_version),
+        kind: share(kind),
         name: name.to_string(),
         namespace,
         helm_source: helm_source.clone(),
@@ -378,12 +377,13 @@ fn object_at(
 }
 
 impl Index {
-    fn share(&mut self, s: &Shared) -> Shared {
-        match self.shared.get(s.as_str()) {
+    fn share(&mut self, s: &str) -> Shared {
+        match self.shared.get(s) {
             Some(known) => known.clone(),
             None => {
-                self.shared.insert(s.clone());
-                s.clone()
+                let new = Shared::new(s);
+                self.shared.insert(new.clone());
+                new
             }
         }
     }
@@ -427,7 +427,7 @@ impl Index {
     }
 
     fn index_references(&mut self) {
-        self.references = self.objects.iter().map(|o| references(&o.kind, o.root())).collect();
+        self.references = self.objects.par_iter().map(|o| references(&o.kind, o.root())).collect();
         for (i, refs) in self.references.iter().enumerate() {
             let obj = &self.objects[i];
             for (j, r) in refs.iter().enumerate() {
@@ -461,7 +461,9 @@ impl Index {
     pub fn referrers_of<'a>(&'a self, obj: &'a Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
         let list = self.referrers.get(key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
         list.map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize])).filter(move |(from, r)| {
-            r.kind == obj.kind.as_str() && r.name == obj.name && self.target_namespace(from, r) == obj.namespace.as_deref()
+            r.kind == obj.kind.as_str()
+                && r.name == obj.name
+                && self.target_namespace(from, r) == obj.namespace.as_deref()
         })
     }
 

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::baseline::Baseline;
 use crate::config::{Config, Effective, External};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::index::{Index, objects_of};
+use crate::index::{Index, Shared, objects_of};
 use crate::load::{DocumentPass, Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes_with};
 use crate::schema::Registry;
 use crate::source::FileId;
@@ -144,7 +144,7 @@ impl DocumentPass for ObjectPass<'_> {
     fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document> {
         if let Ok(i) = self.settings.binary_search_by_key(&file, |(id, _)| *id) {
             // `invalid-object` is reported once, by the index.
-            for obj in objects_of(file, &doc, &self.options.namespace, &mut Vec::new()) {
+            for obj in objects_of(file, &doc, &self.options.namespace, &mut Shared::new, &mut Vec::new()) {
                 rules::check_object(&obj, &self.options.schemas, &self.settings[i].1, out);
             }
         }
@@ -166,11 +166,8 @@ pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
         f.checked = true;
     });
     // Findings of the loader and the object checks; taken, not copied.
-    let loaded: Vec<Diagnostic> = files
-        .iter_mut()
-        .filter(|f| f.role == Role::Lint)
-        .flat_map(|f| std::mem::take(&mut f.diagnostics))
-        .collect();
+    let loaded: Vec<Diagnostic> =
+        files.iter_mut().filter(|f| f.role == Role::Lint).flat_map(|f| std::mem::take(&mut f.diagnostics)).collect();
     let (index, index_diagnostics) = Index::build(&files, &options.namespace);
     let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.source.name)).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();

@@ -252,7 +252,7 @@ impl Document {
         let targets =
             self.nodes.iter().filter(|n| n.meta & KIND_MASK == KIND_ALIAS).map(|n| (NodeId(n.a), None)).collect();
         let out = Document {
-            text: Arc::from(""),
+            text: no_text(),
             origin: 0,
             nodes: Vec::new(),
             owned: Texts::default(),
@@ -286,6 +286,12 @@ impl Document {
     fn items_of(&self, c: Children) -> &[NodeId] {
         self.items.get(c.start as usize..(c.start + c.len) as usize).unwrap_or(&[])
     }
+}
+
+/// The text of retained documents, shared (they own their scalars' text instead).
+fn no_text() -> Arc<str> {
+    static EMPTY: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Arc::from("")).clone()
 }
 
 /// What [`Document::retain`] keeps of a node, asked with the path of keys that leads to it
