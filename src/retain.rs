@@ -46,19 +46,57 @@ fn analysis(path: &[&str]) -> Keep {
     }
 }
 
-fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
+/// Of Services, what selects pods and the ports.
+fn service(path: &[&str]) -> Keep {
     match path {
-        [] | ["metadata"] => return Keep::Part,
-        ["metadata", "labels" | "managedFields"] => return Keep::Drop,
+        ["spec"] | ["spec", "ports"] | ["spec", "ports", "-"] => Keep::Part,
+        ["spec", "selector"] | ["spec", "ports", "-", "name" | "port" | "targetPort"] => Keep::All,
+        ["spec", ..] => Keep::Drop,
+        _ => Keep::All,
+    }
+}
+
+/// Of Ingresses, the backends (TLS settings aside).
+fn ingress(path: &[&str]) -> Keep {
+    match path {
+        ["spec"] => Keep::Part,
+        ["spec", "tls"] => Keep::Drop,
+        _ => Keep::All,
+    }
+}
+
+fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
+    let pod_spec = pod_spec_path(kind);
+    // Where the pod template (`metadata` and `spec`) is: the object itself for a Pod.
+    let template = pod_spec.map(|p| &p[..p.len() - 1]);
+    if let Some(template) = template
+        && path.len() > template.len()
+        && path.starts_with(template)
+        && path[template.len()] == "metadata"
+    {
+        // Pods are selected by their template's labels.
+        return match &path[template.len() + 1..] {
+            [] => Keep::Part,
+            ["labels"] => Keep::All,
+            [_, ..] if template.is_empty() => metadata(&path[1..]),
+            _ => Keep::Drop,
+        };
+    }
+    match path {
+        [] => return Keep::Part,
+        ["metadata", rest @ ..] => return metadata(rest),
         ["data" | "stringData" | "binaryData", ..] if matches!(kind, "ConfigMap" | "Secret") && !controller_config => {
             return Keep::Drop;
         }
         _ => {}
     }
-    if matches!(kind, "AnalysisTemplate" | "ClusterAnalysisTemplate" | "AnalysisRun") {
-        return analysis(path);
+    match kind {
+        "AnalysisTemplate" | "ClusterAnalysisTemplate" | "AnalysisRun" => return analysis(path),
+        "Service" => return service(path),
+        "Ingress" => return ingress(path),
+        _ => {}
     }
-    let Some(pod_spec) = pod_spec_path(kind) else { return Keep::All };
+    let Some(pod_spec) = pod_spec else { return Keep::All };
     let common = path.iter().zip(pod_spec).take_while(|(a, b)| a == b).count();
     if common < path.len().min(pod_spec.len()) {
         return Keep::All;
@@ -73,6 +111,16 @@ fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
     }
 }
 
+/// Of an object's metadata: its identity, owners and annotations (suppressions, and who
+/// manages a Service), not its labels.
+fn metadata(rest: &[&str]) -> Keep {
+    match rest {
+        [] => Keep::Part,
+        ["labels" | "managedFields"] => Keep::Drop,
+        _ => Keep::All,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,7 +130,14 @@ mod tests {
         let pod = ["spec", "template", "spec"];
         assert_eq!(keep("Rollout", false, &["spec", "strategy"]), Keep::All);
         assert_eq!(keep("Rollout", false, &["spec", "template"]), Keep::Part);
-        assert_eq!(keep("Rollout", false, &["spec", "template", "metadata"]), Keep::All);
+        assert_eq!(keep("Rollout", false, &["spec", "template", "metadata"]), Keep::Part);
+        assert_eq!(keep("Rollout", false, &["spec", "template", "metadata", "labels"]), Keep::All);
+        assert_eq!(keep("Rollout", false, &["spec", "template", "metadata", "annotations"]), Keep::Drop);
+        assert_eq!(keep("Pod", false, &["metadata", "labels"]), Keep::All);
+        assert_eq!(keep("Pod", false, &["metadata", "name"]), Keep::All);
+        assert_eq!(keep("Pod", false, &["spec", "containers", "-", "ports"]), Keep::All);
+        assert_eq!(keep("Service", false, &["spec", "ports", "-", "protocol"]), Keep::Drop);
+        assert_eq!(keep("Service", false, &["spec", "selector"]), Keep::All);
         assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "ports"]].concat()), Keep::All);
         assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "env"]].concat()), Keep::Drop);
         assert_eq!(keep("Rollout", false, &[&pod[..], &["volumes"]].concat()), Keep::Drop);
@@ -91,7 +146,7 @@ mod tests {
         assert_eq!(keep("Experiment", false, &["spec", "templates", "-", "template", "spec", "nodeName"]), Keep::Drop);
         assert_eq!(keep("ConfigMap", false, &["data"]), Keep::Drop);
         assert_eq!(keep("ConfigMap", true, &["data"]), Keep::All);
-        assert_eq!(keep("Service", false, &["spec"]), Keep::All);
+        assert_eq!(keep("Service", false, &["spec"]), Keep::Part);
         assert_eq!(keep("AnalysisTemplate", false, &["spec", "args"]), Keep::All);
         assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "count"]), Keep::All);
         assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "provider", "prometheus"]), Keep::Drop);
