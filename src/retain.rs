@@ -8,17 +8,18 @@
 //! these, and requires the same findings.
 
 use crate::index::CONTROLLER_CONFIG;
+use crate::schema::KEYS;
 use crate::yaml::{Document, Keep};
 
 pub fn facts(doc: &Document) -> Document {
-    let Some(root) = doc.root() else { return doc.retain(&|_| Keep::Drop) };
+    let Some(root) = doc.root() else { return doc.retain(&|_| Keep::Drop, KEYS) };
     let kind = root.get_str("kind").unwrap_or_default();
     if kind == "List" {
-        return doc.retain(&|_| Keep::All);
+        return doc.retain(&|_| Keep::All, KEYS);
     }
     let controller_config =
         kind == "ConfigMap" && root.path(&["metadata", "name"]).and_then(|n| n.as_str()) == Some(CONTROLLER_CONFIG);
-    doc.retain(&|path| keep(kind, controller_config, path))
+    doc.retain(&|path| keep(kind, controller_config, path), KEYS)
 }
 
 /// Where pod specs sit in each kind that has them (`-`: any item of a list).

@@ -263,5 +263,45 @@ pub fn embedded_rs(files: &[Generated]) -> String {
         ));
     }
     text.push_str("];\n\n/// Kubernetes' ObjectMeta, for CRDs given at run time.\npub const OBJECT_META: &str = include_str!(\"../../schemas/kubernetes/_objectmeta.json\");\n");
+    let keys = known_keys(files);
+    text.push_str(&format!(
+        "\n/// Every property name of the schemas and the recommended labels, sorted: documents kept\n/// after their checks share these strings instead of copying them.\npub static KEYS: &[&str] = &[\n{}];\n",
+        keys.iter().map(|k| format!("    {k:?},\n")).collect::<String>()
+    ));
     text
+}
+
+/// Labels Kubernetes recommends (and Helm charts set), found as keys in selectors and templates.
+const RECOMMENDED_LABELS: &[&str] = &[
+    "app",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/version",
+    "helm.sh/chart",
+    "version",
+];
+
+fn known_keys(files: &[Generated]) -> Vec<String> {
+    fn walk(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    out.extend(props.keys().cloned());
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut keys: BTreeSet<String> = RECOMMENDED_LABELS.iter().map(|s| s.to_string()).collect();
+    for f in files {
+        if let Ok(v) = serde_json::from_str::<Value>(&f.text) {
+            walk(&v, &mut keys);
+        }
+    }
+    keys.into_iter().collect()
 }

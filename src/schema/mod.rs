@@ -7,6 +7,8 @@ mod embedded;
 pub mod generate;
 mod validate;
 
+pub use embedded::KEYS;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
 

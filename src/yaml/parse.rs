@@ -452,8 +452,8 @@ fn parse_range<T>(
                 let node = if in_source {
                     node
                 } else {
-                    let i = b.owned.push(&value);
-                    Node::scalar(sp, style, resolved, Some(i))
+                    let owned = b.owned.push(&value);
+                    Node::scalar(sp, style, resolved, Some(owned))
                 };
                 b.push(node, anchor);
             }

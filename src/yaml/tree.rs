@@ -62,6 +62,12 @@ const VALUE_SHIFT: u32 = 4;
 const OWNED_BIT: u32 = 1 << 7;
 /// On an owned scalar: its text is the source under its span (a copy kept by [`Document::retain`]).
 const VERBATIM_BIT: u32 = 1 << 8;
+/// On an owned scalar: its text is `Texts::shared[a]`, not in the document's buffer.
+const SHARED_BIT: u32 = 1 << 9;
+/// An owned scalar's text is `Texts::buf[a..a + length]`, the length in the meta's top bits
+/// (or, if it does not fit, in `Texts::long`).
+const TEXT_LEN_SHIFT: u32 = 10;
+const TEXT_LEN_MAX: u32 = (1 << 22) - 1;
 const LEN_SHIFT: u32 = 8;
 /// The most children one collection can have (24 bits).
 pub const MAX_CHILDREN: u32 = (1 << 24) - 1;
@@ -86,13 +92,15 @@ fn value_code(v: Resolved) -> u32 {
 }
 
 impl Node {
-    /// `owned`: the index of the scalar's text in `Document::owned`, when it is not the source.
-    pub fn scalar(span: Span, style: Style, value: Resolved, owned: Option<u32>) -> Node {
+    /// `owned`: where the scalar's text is in `Document::owned`, when it is not the source.
+    pub fn scalar(span: Span, style: Style, value: Resolved, owned: Option<Owned>) -> Node {
         let mut meta = KIND_SCALAR | style_code(style) << STYLE_SHIFT | value_code(value) << VALUE_SHIFT;
-        if owned.is_some() {
-            meta |= OWNED_BIT;
+        let mut a = 0;
+        if let Some(owned) = owned {
+            meta |= OWNED_BIT | owned.bits;
+            a = owned.a;
         }
-        Node { span, meta, a: owned.unwrap_or(0) }
+        Node { span, meta, a }
     }
 
     /// A sequence or mapping; `children.len` must not exceed [`MAX_CHILDREN`].
@@ -161,7 +169,7 @@ impl Node {
             return None;
         }
         if self.meta & OWNED_BIT != 0 {
-            return owned.get(self.a);
+            return owned.get(self.a, self.meta);
         }
         let sp = self.text_span();
         let start = sp.start.checked_sub(origin)? as usize;
@@ -174,33 +182,56 @@ impl Node {
     }
 }
 
-/// Scalar texts in one buffer (one allocation per document, not one per scalar).
+/// Scalar texts in one buffer (one allocation per document, not one per scalar), and strings
+/// shared by every document.
 #[derive(Debug, Default)]
 pub struct Texts {
     buf: String,
-    ends: Vec<u32>,
+    /// (offset, length) of texts longer than a node can say, by offset.
+    long: Vec<(u32, u32)>,
+    shared: &'static [&'static str],
+}
+
+/// Where an owned scalar's text is: the node's `a` and its meta bits.
+#[derive(Clone, Copy, Debug)]
+pub struct Owned {
+    a: u32,
+    bits: u32,
 }
 
 impl Texts {
-    pub fn push(&mut self, text: &str) -> u32 {
+    pub fn push(&mut self, text: &str) -> Owned {
+        let a = self.buf.len() as u32;
         self.buf.push_str(text);
-        self.ends.push(self.buf.len() as u32);
-        self.ends.len() as u32 - 1
+        let len = text.len() as u32;
+        if len >= TEXT_LEN_MAX {
+            self.long.push((a, len));
+        }
+        Owned { a, bits: len.min(TEXT_LEN_MAX) << TEXT_LEN_SHIFT }
     }
 
-    pub fn get(&self, i: u32) -> Option<&str> {
-        let end = *self.ends.get(i as usize)? as usize;
-        let start = if i == 0 { 0 } else { self.ends[i as usize - 1] as usize };
-        self.buf.get(start..end)
+    /// `text`, as a shared string if it is one.
+    fn push_or_share(&mut self, text: &str) -> Owned {
+        match self.shared.binary_search(&text) {
+            Ok(i) => Owned { a: i as u32, bits: SHARED_BIT },
+            Err(_) => self.push(text),
+        }
     }
 
-    pub fn size(&self) -> usize {
-        self.buf.capacity() + self.ends.capacity() * 4
+    fn get(&self, a: u32, meta: u32) -> Option<&str> {
+        if meta & SHARED_BIT != 0 {
+            return self.shared.get(a as usize).copied();
+        }
+        let len = match (meta >> TEXT_LEN_SHIFT) & TEXT_LEN_MAX {
+            TEXT_LEN_MAX => self.long.binary_search_by_key(&a, |(o, _)| *o).ok().map(|i| self.long[i].1)?,
+            len => len,
+        };
+        self.buf.get(a as usize..(a + len) as usize)
     }
 
     pub fn shrink_to_fit(&mut self) {
         self.buf.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        self.long.shrink_to_fit();
     }
 }
 
@@ -245,17 +276,18 @@ impl Document {
         NodeRef { doc: self, id }.deref_alias()
     }
 
-    /// A copy with only the nodes `keep` asks for, owning their text, so the source can go.
+    /// A copy with only the nodes `keep` asks for, owning their text, so the source can go;
+    /// texts found in `shared` (sorted) are not copied.
     /// Spans and the Helm source are those of the original; comments and duplicate keys, read
     /// as the document was loaded, are not kept.
-    pub fn retain(&self, keep: &dyn Fn(&[&str]) -> Keep) -> Document {
+    pub fn retain(&self, keep: &dyn Fn(&[&str]) -> Keep, shared: &'static [&'static str]) -> Document {
         let targets =
             self.nodes.iter().filter(|n| n.meta & KIND_MASK == KIND_ALIAS).map(|n| (NodeId(n.a), None)).collect();
         let out = Document {
             text: no_text(),
             origin: 0,
             nodes: Vec::new(),
-            owned: Texts::default(),
+            owned: Texts { shared, ..Texts::default() },
             items: Vec::new(),
             pairs: Vec::new(),
             root: None,
@@ -329,8 +361,9 @@ impl<'d> Retainer<'d, '_> {
             KIND_SCALAR => {
                 let text = node.text_in(self.doc).unwrap_or_default();
                 let verbatim = if node.is_verbatim() { VERBATIM_BIT } else { 0 };
-                let i = self.out.owned.push(text);
-                Node { span: node.span, meta: node.meta | OWNED_BIT | verbatim, a: i }
+                let owned = self.out.owned.push_or_share(text);
+                let meta = (node.meta & (OWNED_BIT - 1)) | OWNED_BIT | verbatim | owned.bits;
+                Node { span: node.span, meta, a: owned.a }
             }
             KIND_SEQ => {
                 let c = Children { start: node.a, len: node.meta >> LEN_SHIFT };
@@ -616,5 +649,37 @@ impl<'a> NodeRef<'a> {
             NodeKind::Map(_) => "a mapping".into(),
             NodeKind::Alias(_) => "an alias".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_keep_short_long_and_shared_strings() {
+        let mut texts = Texts { shared: &["name", "spec"], ..Texts::default() };
+        let long = "x".repeat(TEXT_LEN_MAX as usize + 10);
+        let refs =
+            [texts.push("a"), texts.push(&long), texts.push(""), texts.push_or_share("spec"), texts.push_or_share("b")];
+        let got: Vec<&str> = refs.iter().map(|o| texts.get(o.a, o.bits).unwrap()).collect();
+        assert_eq!(got, ["a", long.as_str(), "", "spec", "b"]);
+        assert!(refs[3].bits & SHARED_BIT != 0);
+    }
+
+    #[test]
+    fn a_retained_copy_reads_like_the_original() {
+        let text = "a: &x {b: 'q', c: [1, 2]}\nd: *x\nlong: \"tab\\tbed\"\nspec: {name: n}\n";
+        let stream = crate::yaml::parse_stream(Arc::from(text));
+        let doc = &stream.documents[0];
+        let kept = doc.retain(&|path| if path == ["spec"] { Keep::Drop } else { Keep::Part }, &["a", "b", "name"]);
+        let root = kept.root().unwrap();
+        assert!(root.get("spec").is_none());
+        assert_eq!(root.path(&["d", "c"]).map(|c| c.len()), Some(2));
+        assert_eq!(root.path(&["a", "b"]).and_then(|b| b.as_str()), Some("q"));
+        assert_eq!(root.path(&["a", "b"]).map(|b| b.span()), doc.root().unwrap().path(&["a", "b"]).map(|b| b.span()));
+        assert_eq!(root.get_str("long"), Some("tab\tbed"));
+        assert_eq!(root.path(&["a", "c"]).and_then(|c| c.items().nth(1)).and_then(|n| n.as_i64()), Some(2));
+        assert_eq!(root.get("a").unwrap().value_span(0..0), doc.root().unwrap().get("a").unwrap().value_span(0..0));
     }
 }
