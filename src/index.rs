@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, ObjectName, Severity};
-use crate::load::LoadedFile;
+use crate::load::{DocRef, LoadedFile};
 use crate::refs::{Reference, references};
 use crate::selector::{Selector, labels_of};
 use crate::source::{FileId, Span};
@@ -283,32 +283,32 @@ impl Index {
 /// until an index takes them; `share` makes the strings many objects have.
 pub fn objects_of(
     file: FileId,
-    doc: &Arc<Document>,
+    doc: &DocRef,
     default_namespace: &str,
     share: &mut dyn FnMut(&str) -> Shared,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Object> {
     let mut out = Vec::new();
-    let Some(root) = doc.root() else { return out };
+    let Some(root) = doc.root.map(|r| doc.tree.node(r)) else { return out };
+    let helm_source = &doc.helm_source;
+    let at = |node| (&doc.tree, node, helm_source);
     if root.get_str("kind") == Some("List") && root.get("items").is_some_and(|i| i.is_seq()) {
         for item in root.get("items").into_iter().flat_map(|i| i.items()) {
-            out.extend(object_at(file, doc, item, default_namespace, share, diagnostics));
+            out.extend(object_at(file, at(item), default_namespace, share, diagnostics));
         }
     } else {
-        out.extend(object_at(file, doc, root, default_namespace, share, diagnostics));
+        out.extend(object_at(file, at(root), default_namespace, share, diagnostics));
     }
     out
 }
 
 fn object_at(
     file: FileId,
-    doc: &Arc<Document>,
-    node: NodeRef<'_>,
+    (doc, node, helm_source): (&Arc<Document>, NodeRef<'_>, &Option<Arc<str>>),
     default_namespace: &str,
     share: &mut dyn FnMut(&str) -> Shared,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Object> {
-    let helm_source = &doc.helm_source;
     let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return None };
     let invalid = |at: NodeRef<'_>, message: String, help: &str| {
         let mut d = Diagnostic::new("invalid-object", Severity::Error, file, at.span(), message);

@@ -8,7 +8,7 @@ use crate::baseline::Baseline;
 use crate::config::{Config, Effective, External};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, Shared, objects_of};
-use crate::load::{DocumentPass, Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes_with};
+use crate::load::{DocRef, DocumentPass, Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes_with};
 use crate::schema::Registry;
 use crate::source::FileId;
 use crate::yaml::Document;
@@ -144,7 +144,8 @@ impl DocumentPass for ObjectPass<'_> {
     fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document> {
         if let Ok(i) = self.settings.binary_search_by_key(&file, |(id, _)| *id) {
             // `invalid-object` is reported once, by the index.
-            for obj in objects_of(file, &doc, &self.options.namespace, &mut Shared::new, &mut Vec::new()) {
+            let whole = DocRef::whole(doc.clone());
+            for obj in objects_of(file, &whole, &self.options.namespace, &mut Shared::new, &mut Vec::new()) {
                 rules::check_object(&obj, &self.options.schemas, &self.settings[i].1, out);
             }
         }
@@ -152,6 +153,23 @@ impl DocumentPass for ObjectPass<'_> {
             Retention::Whole => doc,
             Retention::Facts => Arc::new(retain::facts(&doc)),
         }
+    }
+
+    fn piece(&self, docs: Vec<Arc<Document>>) -> Vec<DocRef> {
+        if self.options.retention == Retention::Whole {
+            return docs.into_iter().map(DocRef::whole).collect();
+        }
+        // Retained documents are small: one tree for the piece saves an allocation set each.
+        let helm_sources: Vec<Option<Arc<str>>> = docs.iter().map(|d| d.helm_source.clone()).collect();
+        let docs: Vec<Document> =
+            docs.into_iter().map(|d| Arc::try_unwrap(d).unwrap_or_else(|d| retain::facts(&d))).collect();
+        let (tree, roots) = Document::merge(&docs);
+        let tree = Arc::new(tree);
+        roots
+            .into_iter()
+            .zip(helm_sources)
+            .map(|(root, helm_source)| DocRef { tree: tree.clone(), root, helm_source })
+            .collect()
     }
 }
 
@@ -162,7 +180,8 @@ pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
     let pass = ObjectPass::new(options, unchecked);
     files.par_iter_mut().filter(|f| !f.checked).for_each(|f| {
         let documents = std::mem::take(&mut f.documents);
-        f.documents = documents.into_iter().map(|doc| pass.document(f.id, doc, &mut f.diagnostics)).collect();
+        let passed = documents.into_iter().map(|d| pass.document(f.id, d.tree, &mut f.diagnostics)).collect();
+        f.documents = pass.piece(passed);
         f.checked = true;
     });
     // Findings of the loader and the object checks; taken, not copied.

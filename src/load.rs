@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile, Span};
 use crate::suppress::Suppression;
-use crate::yaml::{Document, parse_stream_map};
+use crate::yaml::{Document, NodeId, parse_stream_map};
 
 /// Files larger than this are refused unless `--max-file-size` says otherwise.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
@@ -55,7 +55,7 @@ pub struct LoadedFile {
     pub id: FileId,
     pub role: Role,
     pub source: Arc<SourceFile>,
-    pub documents: Vec<Arc<Document>>,
+    pub documents: Vec<DocRef>,
     pub diagnostics: Vec<Diagnostic>,
     /// Suppression comments, read while the text was at hand.
     pub suppressions: Vec<Suppression>,
@@ -63,10 +63,31 @@ pub struct LoadedFile {
     pub checked: bool,
 }
 
+/// A document of a file: its tree, or, once its checks have run, what is kept of it, which
+/// may share a tree with the other documents of its piece of the file.
+#[derive(Clone, Debug)]
+pub struct DocRef {
+    pub tree: Arc<Document>,
+    pub root: Option<NodeId>,
+    /// The template path from Helm's `# Source:` comment.
+    pub helm_source: Option<Arc<str>>,
+}
+
+impl DocRef {
+    pub fn whole(tree: Arc<Document>) -> DocRef {
+        DocRef { root: tree.root, helm_source: tree.helm_source.clone(), tree }
+    }
+}
+
 /// Work done on each document as soon as it is parsed, on the thread that parsed it, while its
 /// whole tree exists; returns what to keep of the document. Lint runs its object checks here.
 pub trait DocumentPass: Sync {
     fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document>;
+
+    /// What to keep of the documents of one piece of a file, as `document` returned them.
+    fn piece(&self, docs: Vec<Arc<Document>>) -> Vec<DocRef> {
+        docs.into_iter().map(DocRef::whole).collect()
+    }
 }
 
 /// The file with this id in a list sorted by id (as loading and linting keep them).
@@ -354,7 +375,7 @@ impl<R: Read> Iterator for PieceReader<R> {
 struct Piece {
     /// Where the piece ends in the file.
     end: usize,
-    documents: Vec<Arc<Document>>,
+    documents: Vec<DocRef>,
     diagnostics: Vec<Diagnostic>,
     suppressions: Vec<Suppression>,
     /// Why the whole file is not linted, ranked: not UTF-8, binary, an unrendered template.
@@ -448,11 +469,16 @@ fn parse_piece(id: FileId, text: Arc<str>, origin: usize, pass: Option<&dyn Docu
             "fix the YAML at this position; the other documents of the stream were still linted",
         )
     }));
+    let mut documents = Vec::with_capacity(stream.documents.len());
     for (doc, found, suppressions) in stream.documents {
-        piece.documents.push(doc);
+        documents.push(doc);
         piece.diagnostics.extend(found);
         piece.suppressions.extend(suppressions);
     }
+    piece.documents = match pass {
+        Some(pass) => pass.piece(documents),
+        None => documents.into_iter().map(DocRef::whole).collect(),
+    };
     piece
 }
 

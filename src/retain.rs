@@ -97,6 +97,17 @@ fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
         "Ingress" => return ingress(path),
         _ => {}
     }
+    if kind == "Rollout" {
+        match path {
+            ["spec"] | ["spec", "strategy"] | ["spec", "strategy", "canary"] => return Keep::Part,
+            ["spec", "strategy", "canary", "steps"] | ["spec", "strategy", "canary", "steps", "-"] => {
+                return Keep::Part;
+            }
+            // How long a step pauses matters to no check of other objects.
+            ["spec", "strategy", "canary", "steps", "-", "pause"] => return Keep::Drop,
+            _ => {}
+        }
+    }
     let Some(pod_spec) = pod_spec else { return Keep::All };
     let common = path.iter().zip(pod_spec).take_while(|(a, b)| a == b).count();
     if common < path.len().min(pod_spec.len()) {
@@ -112,12 +123,15 @@ fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
     }
 }
 
-/// Of an object's metadata: its identity, owners and annotations (suppressions, and who
-/// manages a Service), not its labels.
+/// Of an object's metadata: its identity, owners, and the annotations rollcheck and the
+/// controller read (suppressions, who manages a Service), not its labels.
 fn metadata(rest: &[&str]) -> Keep {
     match rest {
-        [] => Keep::Part,
-        ["labels" | "managedFields"] => Keep::Drop,
+        [] | ["annotations"] => Keep::Part,
+        ["annotations", key] if key.starts_with("rollcheck.io/") || key.starts_with("argo-rollouts.argoproj.io/") => {
+            Keep::All
+        }
+        ["labels" | "managedFields" | "annotations", ..] => Keep::Drop,
         _ => Keep::All,
     }
 }
@@ -129,7 +143,8 @@ mod tests {
     #[test]
     fn keeps_what_index_checks_read() {
         let pod = ["spec", "template", "spec"];
-        assert_eq!(keep("Rollout", false, &["spec", "strategy"]), Keep::All);
+        assert_eq!(keep("Rollout", false, &["spec", "strategy"]), Keep::Part);
+        assert_eq!(keep("Rollout", false, &["spec", "strategy", "blueGreen"]), Keep::All);
         assert_eq!(keep("Rollout", false, &["spec", "template"]), Keep::Part);
         assert_eq!(keep("Rollout", false, &["spec", "template", "metadata"]), Keep::Part);
         assert_eq!(keep("Rollout", false, &["spec", "template", "metadata", "labels"]), Keep::All);
@@ -143,7 +158,11 @@ mod tests {
         assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "env"]].concat()), Keep::Drop);
         assert_eq!(keep("Rollout", false, &[&pod[..], &["volumes"]].concat()), Keep::Drop);
         assert_eq!(keep("Rollout", false, &["metadata", "labels"]), Keep::Drop);
-        assert_eq!(keep("Rollout", false, &["metadata", "annotations"]), Keep::All);
+        assert_eq!(keep("Rollout", false, &["metadata", "annotations"]), Keep::Part);
+        assert_eq!(keep("Service", false, &["metadata", "annotations", "rollcheck.io/ignore"]), Keep::All);
+        assert_eq!(keep("Service", false, &["metadata", "annotations", "cert-manager.io/issuer"]), Keep::Drop);
+        assert_eq!(keep("Rollout", false, &["spec", "strategy", "canary", "steps", "-", "setWeight"]), Keep::All);
+        assert_eq!(keep("Rollout", false, &["spec", "strategy", "canary", "steps", "-", "pause"]), Keep::Drop);
         assert_eq!(keep("Experiment", false, &["spec", "templates", "-", "template", "spec", "nodeName"]), Keep::Drop);
         assert_eq!(keep("ConfigMap", false, &["data"]), Keep::Drop);
         assert_eq!(keep("ConfigMap", true, &["data"]), Keep::All);

@@ -276,6 +276,54 @@ impl Document {
         NodeRef { doc: self, id }.deref_alias()
     }
 
+    /// One document holding the trees of `docs`, retained copies (which own their text), and
+    /// where each one's root now is: one set of allocations for many small documents.
+    pub fn merge(docs: &[Document]) -> (Document, Vec<Option<NodeId>>) {
+        let mut out = Document {
+            text: no_text(),
+            origin: 0,
+            nodes: Vec::with_capacity(docs.iter().map(|d| d.nodes.len()).sum()),
+            owned: Texts {
+                buf: String::with_capacity(docs.iter().map(|d| d.owned.buf.len()).sum()),
+                long: Vec::new(),
+                shared: docs.first().map_or(&[], |d| d.owned.shared),
+            },
+            items: Vec::with_capacity(docs.iter().map(|d| d.items.len()).sum()),
+            pairs: Vec::with_capacity(docs.iter().map(|d| d.pairs.len()).sum()),
+            root: None,
+            span: docs.iter().map(|d| d.span).reduce(Span::cover).unwrap_or_default(),
+            helm_source: None,
+            comments: Vec::new(),
+            duplicate_keys: Vec::new(),
+        };
+        let mut roots = Vec::with_capacity(docs.len());
+        for doc in docs {
+            debug_assert!(
+                doc.text.is_empty() && std::ptr::eq(doc.owned.shared, out.owned.shared),
+                "only retained copies merge"
+            );
+            let (nodes, items, pairs, text) =
+                (out.nodes.len() as u32, out.items.len() as u32, out.pairs.len() as u32, out.owned.buf.len() as u32);
+            let shift = |id: NodeId| NodeId(id.0 + nodes);
+            out.nodes.extend(doc.nodes.iter().map(|n| {
+                let a = match n.meta & KIND_MASK {
+                    KIND_SEQ => n.a + items,
+                    KIND_MAP => n.a + pairs,
+                    KIND_ALIAS => n.a + nodes,
+                    _ if n.meta & OWNED_BIT != 0 && n.meta & SHARED_BIT == 0 => n.a + text,
+                    _ => n.a,
+                };
+                Node { a, ..*n }
+            }));
+            out.items.extend(doc.items.iter().map(|&i| shift(i)));
+            out.pairs.extend(doc.pairs.iter().map(|&(k, v)| (shift(k), shift(v))));
+            out.owned.buf.push_str(&doc.owned.buf);
+            out.owned.long.extend(doc.owned.long.iter().map(|&(o, l)| (o + text, l)));
+            roots.push(doc.root.map(shift));
+        }
+        (out, roots)
+    }
+
     /// A copy with only the nodes `keep` asks for, owning their text, so the source can go;
     /// texts found in `shared` (sorted) are not copied.
     /// Spans and the Helm source are those of the original; comments and duplicate keys, read
@@ -681,5 +729,28 @@ mod tests {
         assert_eq!(root.get_str("long"), Some("tab\tbed"));
         assert_eq!(root.path(&["a", "c"]).and_then(|c| c.items().nth(1)).and_then(|n| n.as_i64()), Some(2));
         assert_eq!(root.get("a").unwrap().value_span(0..0), doc.root().unwrap().get("a").unwrap().value_span(0..0));
+    }
+
+    #[test]
+    fn merged_copies_read_like_their_originals() {
+        let long = "y".repeat(TEXT_LEN_MAX as usize + 1);
+        let texts = ["a: &x [1, {b: c}]\nd: *x\nname: n\n".to_string(), format!("e: [f, g]\nlong: {long}\nh: 'i'\n")];
+        let docs: Vec<Document> = texts
+            .iter()
+            .map(|t| {
+                crate::yaml::parse_stream(Arc::from(t.as_str()))
+                    .documents
+                    .remove(0)
+                    .retain(&|_| Keep::Part, &["b", "name"])
+            })
+            .collect();
+        let (merged, roots) = Document::merge(&docs);
+        let json = |d: &Document, root: Option<NodeId>| crate::yaml::to_json(d.node(root.unwrap()), 16);
+        for (doc, root) in docs.iter().zip(&roots) {
+            assert_eq!(json(&merged, *root), json(doc, doc.root));
+        }
+        let second = merged.node(roots[1].unwrap());
+        assert_eq!(second.get_str("long").map(str::len), Some(long.len()));
+        assert_eq!(second.get("h").map(|h| h.span()), docs[1].root().unwrap().get("h").map(|h| h.span()));
     }
 }
