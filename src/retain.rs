@@ -9,17 +9,21 @@
 
 use crate::index::CONTROLLER_CONFIG;
 use crate::schema::KEYS;
+use crate::yaml::SharedStrings;
+
+/// Property names: retained documents point at these rather than copy them.
+static SHARED: std::sync::LazyLock<SharedStrings> = std::sync::LazyLock::new(|| SharedStrings::new(KEYS));
 use crate::yaml::{Document, Keep};
 
 pub fn facts(doc: &Document) -> Document {
-    let Some(root) = doc.root() else { return doc.retain(&|_| Keep::Drop, KEYS) };
+    let Some(root) = doc.root() else { return doc.retain(&|_| Keep::Drop, &SHARED) };
     let kind = root.get_str("kind").unwrap_or_default();
     if kind == "List" {
-        return doc.retain(&|_| Keep::All, KEYS);
+        return doc.retain(&|_| Keep::All, &SHARED);
     }
     let controller_config =
         kind == "ConfigMap" && root.path(&["metadata", "name"]).and_then(|n| n.as_str()) == Some(CONTROLLER_CONFIG);
-    doc.retain(&|path| keep(kind, controller_config, path), KEYS)
+    doc.retain(&|path| keep(kind, controller_config, path), &SHARED)
 }
 
 /// Where pod specs sit in each kind that has them (`-`: any item of a list).

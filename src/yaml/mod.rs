@@ -8,4 +8,4 @@ mod tree;
 pub use json::to_json;
 pub use parse::{MAX_DEPTH, Stream, SyntaxError, count_events, last_cut_point, parse_stream, parse_stream_map};
 pub use resolve::Resolved;
-pub use tree::{Document, Keep, NodeId, NodeKind, NodeRef, Scalar, Style};
+pub use tree::{Document, Keep, NodeId, NodeKind, NodeRef, Scalar, SharedStrings, Style};

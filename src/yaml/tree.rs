@@ -182,14 +182,38 @@ impl Node {
     }
 }
 
+/// Strings that retained documents point at instead of copying them (property names).
+#[derive(Debug)]
+pub struct SharedStrings {
+    list: &'static [&'static str],
+    find: rustc_hash::FxHashMap<&'static str, u32>,
+}
+
+impl SharedStrings {
+    pub fn new(list: &'static [&'static str]) -> SharedStrings {
+        SharedStrings { list, find: list.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect() }
+    }
+
+    fn none() -> &'static SharedStrings {
+        static NONE: std::sync::LazyLock<SharedStrings> = std::sync::LazyLock::new(|| SharedStrings::new(&[]));
+        &NONE
+    }
+}
+
 /// Scalar texts in one buffer (one allocation per document, not one per scalar), and strings
 /// shared by every document.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Texts {
     buf: String,
     /// (offset, length) of texts longer than a node can say, by offset.
     long: Vec<(u32, u32)>,
-    shared: &'static [&'static str],
+    shared: &'static SharedStrings,
+}
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts { buf: String::new(), long: Vec::new(), shared: SharedStrings::none() }
+    }
 }
 
 /// Where an owned scalar's text is: the node's `a` and its meta bits.
@@ -212,15 +236,15 @@ impl Texts {
 
     /// `text`, as a shared string if it is one.
     fn push_or_share(&mut self, text: &str) -> Owned {
-        match self.shared.binary_search(&text) {
-            Ok(i) => Owned { a: i as u32, bits: SHARED_BIT },
-            Err(_) => self.push(text),
+        match self.shared.find.get(text) {
+            Some(&i) => Owned { a: i, bits: SHARED_BIT },
+            None => self.push(text),
         }
     }
 
     fn get(&self, a: u32, meta: u32) -> Option<&str> {
         if meta & SHARED_BIT != 0 {
-            return self.shared.get(a as usize).copied();
+            return self.shared.list.get(a as usize).copied();
         }
         let len = match (meta >> TEXT_LEN_SHIFT) & TEXT_LEN_MAX {
             TEXT_LEN_MAX => self.long.binary_search_by_key(&a, |(o, _)| *o).ok().map(|i| self.long[i].1)?,
@@ -286,7 +310,7 @@ impl Document {
             owned: Texts {
                 buf: String::with_capacity(docs.iter().map(|d| d.owned.buf.len()).sum()),
                 long: Vec::new(),
-                shared: docs.first().map_or(&[], |d| d.owned.shared),
+                shared: docs.first().map_or(SharedStrings::none(), |d| d.owned.shared),
             },
             items: Vec::with_capacity(docs.iter().map(|d| d.items.len()).sum()),
             pairs: Vec::with_capacity(docs.iter().map(|d| d.pairs.len()).sum()),
@@ -325,10 +349,10 @@ impl Document {
     }
 
     /// A copy with only the nodes `keep` asks for, owning their text, so the source can go;
-    /// texts found in `shared` (sorted) are not copied.
+    /// texts found in `shared` are not copied.
     /// Spans and the Helm source are those of the original; comments and duplicate keys, read
     /// as the document was loaded, are not kept.
-    pub fn retain(&self, keep: &dyn Fn(&[&str]) -> Keep, shared: &'static [&'static str]) -> Document {
+    pub fn retain(&self, keep: &dyn Fn(&[&str]) -> Keep, shared: &'static SharedStrings) -> Document {
         let targets =
             self.nodes.iter().filter(|n| n.meta & KIND_MASK == KIND_ALIAS).map(|n| (NodeId(n.a), None)).collect();
         let out = Document {
@@ -706,7 +730,8 @@ mod tests {
 
     #[test]
     fn texts_keep_short_long_and_shared_strings() {
-        let mut texts = Texts { shared: &["name", "spec"], ..Texts::default() };
+        let shared = Box::leak(Box::new(SharedStrings::new(&["name", "spec"])));
+        let mut texts = Texts { shared, ..Texts::default() };
         let long = "x".repeat(TEXT_LEN_MAX as usize + 10);
         let refs =
             [texts.push("a"), texts.push(&long), texts.push(""), texts.push_or_share("spec"), texts.push_or_share("b")];
@@ -720,7 +745,10 @@ mod tests {
         let text = "a: &x {b: 'q', c: [1, 2]}\nd: *x\nlong: \"tab\\tbed\"\nspec: {name: n}\n";
         let stream = crate::yaml::parse_stream(Arc::from(text));
         let doc = &stream.documents[0];
-        let kept = doc.retain(&|path| if path == ["spec"] { Keep::Drop } else { Keep::Part }, &["a", "b", "name"]);
+        let kept = doc.retain(
+            &|path| if path == ["spec"] { Keep::Drop } else { Keep::Part },
+            Box::leak(Box::new(SharedStrings::new(&["a", "b", "name"]))),
+        );
         let root = kept.root().unwrap();
         assert!(root.get("spec").is_none());
         assert_eq!(root.path(&["d", "c"]).map(|c| c.len()), Some(2));
@@ -735,6 +763,7 @@ mod tests {
     fn merged_copies_read_like_their_originals() {
         let long = "y".repeat(TEXT_LEN_MAX as usize + 1);
         let texts = ["a: &x [1, {b: c}]\nd: *x\nname: n\n".to_string(), format!("e: [f, g]\nlong: {long}\nh: 'i'\n")];
+        let shared = Box::leak(Box::new(SharedStrings::new(&["b", "name"])));
         let docs: Vec<Document> = texts
             .iter()
             .map(|t| {
