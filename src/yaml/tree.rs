@@ -770,7 +770,7 @@ mod tests {
                 crate::yaml::parse_stream(Arc::from(t.as_str()))
                     .documents
                     .remove(0)
-                    .retain(&|_| Keep::Part, &["b", "name"])
+                    .retain(&|_| Keep::Part, shared)
             })
             .collect();
         let (merged, roots) = Document::merge(&docs);
