@@ -25,13 +25,14 @@ VENV = ROOT / "target" / "bench-venv"
 BIN = ROOT / "target" / "release" / "rollcheck"
 
 
-def run(cmd, runs):
+def run(cmd, runs, stdin=None):
     """Median wall seconds and the peak RSS (MiB) over `runs` runs of `cmd`."""
     walls, peaks = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(stdin or os.devnull, "rb") as input_:
+            proc = subprocess.run(cmd, stdin=input_, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         walls.append(time.perf_counter() - start)
         if proc.returncode not in (0, 1):
             sys.exit(f"{' '.join(map(str, cmd))} exited with {proc.returncode}")
@@ -40,9 +41,10 @@ def run(cmd, runs):
     return statistics.median(walls), max(peaks)
 
 
-def peak_rss(cmd):
+def peak_rss(cmd, stdin=None):
     """Peak RSS of one run in MiB, measured by GNU time (getrusage keeps the maximum so far)."""
-    out = subprocess.run(["/usr/bin/time", "-f", "%M", *map(str, cmd)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with open(stdin or os.devnull, "rb") as input_:
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", *map(str, cmd)], stdin=input_, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         return int(out.stderr.strip().splitlines()[-1]) / 1024
     except (ValueError, IndexError):
@@ -71,9 +73,9 @@ def main():
 
     rows = []
 
-    def measure(label, cmd, runs=None, base=None):
-        wall, _ = run(cmd, runs or args.runs)
-        rss = peak_rss(cmd)
+    def measure(label, cmd, runs=None, base=None, stdin=None):
+        wall, _ = run(cmd, runs or args.runs, stdin)
+        rss = peak_rss(cmd, stdin)
         rows.append((label, wall, rss, base))
         return wall
 
@@ -81,6 +83,8 @@ def main():
     rc = [BIN, "--no-config", "--format", "json"]
     parse_10k = measure("rollcheck parse-only (YAML events, 1 thread), 10,000 apps", [BIN, "parse-only", s10000])
     measure("rollcheck, every rule and schema, 10,000 apps", [*rc, s10000], base=parse_10k)
+    measure("rollcheck, 10,000 apps from stdin (text kept for the report)", [*rc, "-"], base=parse_10k, stdin=s10000)
+    measure("rollcheck, 10,000 apps, human report (quotes read again from the file)", [BIN, "--no-config", "--no-color", s10000], base=parse_10k)
     measure("rollcheck, schemas off, 10,000 apps", [BIN, "--format", "json", "--config", no_schemas, s10000], base=parse_10k)
     many = measure("rollcheck, 10,000 apps over many namespaces", [*rc, s10000])
     measure("rollcheck, the same 10,000 apps in one namespace", [*rc, one_ns], base=many)

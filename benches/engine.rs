@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
-use rollcheck::lint::{Options, lint_files};
+use rollcheck::lint::{Options, Retention, lint_files};
 use rollcheck::load::load_bytes;
 use rollcheck::source::FileId;
 
@@ -43,8 +43,19 @@ fn stream_parse_to_trees() -> usize {
     rollcheck::yaml::parse_stream(text).documents.len()
 }
 
+/// As the command line runs: index checks on the retained facts.
+fn options() -> Options {
+    Options { retention: Retention::Facts, ..Options::default() }
+}
+
 #[divan::bench(sample_count = 10)]
 fn stream_lint_every_rule() -> usize {
+    lint_files(vec![load_bytes(FileId(0), "apps.yaml".into(), STREAM.clone())], &options()).diagnostics.len()
+}
+
+/// As the language server runs: whole trees kept for hovers and definitions.
+#[divan::bench(sample_count = 10)]
+fn stream_lint_every_rule_whole_trees() -> usize {
     lint_files(vec![load_bytes(FileId(0), "apps.yaml".into(), STREAM.clone())], &Options::default()).diagnostics.len()
 }
 
@@ -53,11 +64,11 @@ fn stream_lint_without_schemas() -> usize {
     let config =
         rollcheck::config::parse("rules: {schema-unknown-field: off, schema-violation: off}\n", "c", "".as_ref())
             .unwrap();
-    let options = Options { config: Arc::new(config), ..Options::default() };
+    let options = Options { config: Arc::new(config), ..options() };
     lint_files(vec![load_bytes(FileId(0), "apps.yaml".into(), STREAM.clone())], &options).diagnostics.len()
 }
 
 #[divan::bench]
 fn small_file_lint() -> usize {
-    lint_files(vec![load_bytes(FileId(0), "app.yaml".into(), SMALL.to_vec())], &Options::default()).diagnostics.len()
+    lint_files(vec![load_bytes(FileId(0), "app.yaml".into(), SMALL.to_vec())], &options()).diagnostics.len()
 }

@@ -52,7 +52,7 @@ enum Text {
     /// A file linted piece by piece, whose text was not kept: read again only to quote it.
     Disk {
         path: PathBuf,
-        loaded: std::sync::OnceLock<Arc<str>>,
+        loaded: std::sync::OnceLock<String>,
     },
 }
 
@@ -133,9 +133,12 @@ impl SourceFile {
     pub fn text(&self) -> &str {
         match &self.text {
             Text::Memory(t) => t,
+            // Read into one buffer, not copied: the file may be large.
             Text::Disk { path, loaded } => loaded.get_or_init(|| match std::fs::read(path) {
-                Ok(bytes) => Arc::from(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(_) => Arc::from(""),
+                Ok(bytes) => {
+                    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                }
+                Err(_) => String::new(),
             }),
         }
     }
@@ -173,6 +176,27 @@ impl SourceFile {
         LineCol { line: line + 1, column }
     }
 
+    /// The lines around `span` (`context` more on each side), the offset where they start and
+    /// the 0-based number of the first: what a report quotes, read from disk if the text was
+    /// not kept.
+    pub fn excerpt(&self, span: Span, context: usize) -> (String, usize, usize) {
+        let first = self.line_col(span.start).line - 1;
+        let last = self.line_col(span.end.max(span.start + 1) - 1).line - 1;
+        let from_line = first.saturating_sub(context);
+        let to_line = (last + context).min(self.line_count() - 1);
+        let (from, to) = (self.line_start(from_line), self.line_start(to_line + 1));
+        let text = match &self.text {
+            Text::Memory(t) => t.get(from..to).unwrap_or_default().to_string(),
+            Text::Disk { loaded, .. } if loaded.get().is_some() => {
+                self.text().get(from..to).unwrap_or_default().to_string()
+            }
+            Text::Disk { path, .. } => read_bytes(path, from, to - from)
+                .map(|b| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+                .unwrap_or_default(),
+        };
+        (text, from, from_line)
+    }
+
     pub fn line_count(&self) -> usize {
         self.lines().starts.len()
     }
@@ -185,12 +209,16 @@ impl SourceFile {
 
 /// Bytes `start..start + len` of a file, as text.
 fn read_range(path: &std::path::Path, start: usize, len: usize) -> Option<String> {
+    String::from_utf8(read_bytes(path, start, len)?).ok()
+}
+
+fn read_bytes(path: &std::path::Path, start: usize, len: usize) -> Option<Vec<u8>> {
     use std::io::{Read, Seek};
     let mut file = std::fs::File::open(path).ok()?;
     file.seek(std::io::SeekFrom::Start(start as u64)).ok()?;
     let mut bytes = vec![0; len];
     file.read_exact(&mut bytes).ok()?;
-    String::from_utf8(bytes).ok()
+    Some(bytes)
 }
 
 /// Line starts of a file on disk, read in blocks (its text is not kept).

@@ -10,10 +10,24 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Outcome;
 use crate::source::{SourceFile, Span};
 
-/// A file shown under another name (the Helm template a document came from).
+/// The lines a report quotes around one span, shown under a name (the file's, or the Helm
+/// template a document came from). Only these lines are read: a file's text is not kept.
 struct Named<'a> {
-    file: &'a SourceFile,
+    lines: SourceFile,
+    /// Where `lines` starts in the file, and its first line (0-based).
+    start: usize,
+    first_line: usize,
     name: &'a str,
+}
+
+/// Lines quoted on each side of a span (miette shows fewer).
+const CONTEXT: usize = 3;
+
+impl<'a> Named<'a> {
+    fn new(file: &SourceFile, span: Span, name: &'a str) -> Named<'a> {
+        let (text, start, first_line) = file.excerpt(span, CONTEXT);
+        Named { lines: SourceFile::new(String::new(), text.into()), start, first_line, name }
+    }
 }
 
 impl SourceCode for Named<'_> {
@@ -23,12 +37,14 @@ impl SourceCode for Named<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let inner = self.file.read_span(span, before, after)?;
+        let local =
+            SourceSpan::from((span.offset().checked_sub(self.start).ok_or(MietteError::OutOfBounds)?, span.len()));
+        let inner = self.lines.read_span(&local, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::from((inner.span().offset() + self.start, inner.span().len())),
+            inner.line() + self.first_line,
             inner.column(),
             inner.line_count(),
         )))
@@ -129,35 +145,53 @@ fn display_name(file: &SourceFile, helm_source: Option<&str>) -> String {
     }
 }
 
-/// Renders every diagnostic (in parallel, then in order) and a summary line.
 pub fn render_human(outcome: &Outcome, color: bool) -> String {
+    let mut out = Vec::new();
+    write_human(outcome, color, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("reports are UTF-8")
+}
+
+/// Writes every diagnostic and a summary line: rendered in parallel a batch at a time, written
+/// in order, so a large report is never held in memory whole.
+pub fn write_human(outcome: &Outcome, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(color);
-    let rendered: Vec<String> = outcome
-        .diagnostics
-        .par_iter()
-        .map(|d| {
-            let file = &outcome.file(d.file).source;
-            let name = display_name(file, d.helm_source.as_deref());
-            let notes = d
-                .related
-                .iter()
-                .map(|r| {
-                    let rfile = &outcome.file(r.file).source;
-                    Note { message: &r.message, span: r.span, source: Named { file: rfile, name: &rfile.name } }
-                })
-                .collect();
-            let url = color.then(|| crate::rules::doc_url(d.rule));
-            let report = Report { d, url, source: Named { file, name: &name }, notes };
-            let mut out = String::from("\n");
-            if handler.render_report(&mut out, &report).is_err() {
-                out = format!("{}: {}[{}] {}\n", file.name, d.severity.as_str(), d.rule, d.message);
-            }
-            out
+    for batch in outcome.diagnostics.chunks(512) {
+        let rendered: Vec<String> = batch.par_iter().map(|d| render_one(outcome, &handler, d, color)).collect();
+        for text in rendered {
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    out.write_all(summary(&outcome.summary).as_bytes())
+}
+
+fn render_one(
+    outcome: &Outcome,
+    handler: &GraphicalReportHandler,
+    d: &crate::diagnostic::Diagnostic,
+    color: bool,
+) -> String {
+    let file = &outcome.file(d.file).source;
+    let name = display_name(file, d.helm_source.as_deref());
+    let notes = d
+        .related
+        .iter()
+        .map(|r| {
+            let rfile = &outcome.file(r.file).source;
+            Note { message: &r.message, span: r.span, source: Named::new(rfile, r.span, &rfile.name) }
         })
         .collect();
-    let mut text = rendered.concat();
-    let s = &outcome.summary;
+    let url = color.then(|| crate::rules::doc_url(d.rule));
+    let report = Report { d, url, source: Named::new(file, d.span, &name), notes };
+    let mut out = String::from("\n");
+    if handler.render_report(&mut out, &report).is_err() {
+        out = format!("{}: {}[{}] {}\n", file.name, d.severity.as_str(), d.rule, d.message);
+    }
+    out
+}
+
+fn summary(s: &crate::lint::Summary) -> String {
+    let mut text = String::new();
     let mut files = plural(s.files, "file");
     if s.context_files > 0 {
         files.push_str(&format!(" and {} of context", plural(s.context_files, "file")));

@@ -9,7 +9,7 @@ mod sarif;
 
 pub use compact::render_compact;
 pub use github::render_github;
-pub use human::render_human;
+pub use human::{render_human, write_human};
 pub use json::{render_json, write_json};
 pub use junit::render_junit;
 pub use sarif::render_sarif;
@@ -49,6 +49,7 @@ impl Format {
     pub fn write(self, outcome: &Outcome, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
             Format::Json => write_json(outcome, out)?,
+            Format::Human => write_human(outcome, color, out)?,
             _ => out.write_all(self.render(outcome, color).as_bytes())?,
         }
         out.flush()

@@ -767,10 +767,7 @@ mod tests {
         let docs: Vec<Document> = texts
             .iter()
             .map(|t| {
-                crate::yaml::parse_stream(Arc::from(t.as_str()))
-                    .documents
-                    .remove(0)
-                    .retain(&|_| Keep::Part, shared)
+                crate::yaml::parse_stream(Arc::from(t.as_str())).documents.remove(0).retain(&|_| Keep::Part, shared)
             })
             .collect();
         let (merged, roots) = Document::merge(&docs);
