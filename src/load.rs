@@ -1,7 +1,7 @@
 //! Loading: paths to files, files to text, text to documents. Problems with the content are
 //! findings on the file; problems reaching a file are I/O errors (exit code 2).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -236,10 +236,7 @@ pub fn load_all(inputs: &[Input], options: &LoadOptions, pass: &dyn DocumentPass
         .map(|(i, input)| {
             let id = FileId(i as u32);
             match input {
-                Input::Stdin => {
-                    let bytes = read_input(input, options.max_file_size)?;
-                    Ok(load_bytes_with(id, input.display(), bytes, Some(pass)))
-                }
+                Input::Stdin => load_stdin(id, input, options.max_file_size, pass),
                 Input::File(path) => load_file(id, input, path, options.max_file_size, pass),
             }
         })
@@ -274,7 +271,51 @@ fn load_file(
     if meta.len() > limit {
         return Err(too_large(input, limit));
     }
-    let reader = PieceReader { file: file.take(limit + 1), carry: Vec::new(), origin: 0, done: false };
+    let source = SourceFile::on_disk(input.display(), path.to_path_buf());
+    load_stream(id, input, file.take(limit + 1), source, limit, pass)
+}
+
+/// Stdin is read in pieces like a file, and copied to a temporary file that reports quote
+/// from (`helm template | rollcheck -` should not hold the whole stream in memory). Without a
+/// writable temporary directory, it is read whole.
+fn load_stdin(id: FileId, input: &Input, limit: u64, pass: &dyn DocumentPass) -> Result<LoadedFile, IoError> {
+    let Ok((spool, path)) = tempfile::NamedTempFile::new().map(|f| f.into_parts()) else {
+        let bytes = read_input(input, limit)?;
+        return Ok(load_bytes_with(id, input.display(), bytes, Some(pass)));
+    };
+    let io_err = |e: std::io::Error| IoError { path: input.display(), message: e.to_string() };
+    let mut copy = std::io::BufWriter::new(spool);
+    let reader = Tee { reader: std::io::stdin().take(limit + 1), copy: &mut copy };
+    let source = SourceFile::spooled(input.display(), path);
+    let file = load_stream(id, input, reader, source, limit, pass)?;
+    copy.flush().map_err(io_err)?;
+    Ok(file)
+}
+
+/// Reads `reader`, writing what it reads to `copy`.
+struct Tee<'w, R> {
+    reader: R,
+    copy: &'w mut std::io::BufWriter<std::fs::File>,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        self.copy.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+fn load_stream(
+    id: FileId,
+    input: &Input,
+    reader: impl Read + Send,
+    source: SourceFile,
+    limit: u64,
+    pass: &dyn DocumentPass,
+) -> Result<LoadedFile, IoError> {
+    let io_err = |e: std::io::Error| IoError { path: input.display(), message: e.to_string() };
+    let reader = PieceReader { file: reader, carry: Vec::new(), origin: 0, done: false };
     let mut pieces: Vec<(usize, Result<Piece, std::io::Error>)> = reader
         .enumerate()
         .par_bridge()
@@ -284,7 +325,7 @@ fn load_file(
     let mut file = LoadedFile {
         id,
         role: Role::Lint,
-        source: Arc::new(SourceFile::on_disk(input.display(), path.to_path_buf())),
+        source: Arc::new(source),
         documents: Vec::new(),
         diagnostics: Vec::new(),
         suppressions: Vec::new(),

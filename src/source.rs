@@ -53,6 +53,8 @@ enum Text {
     Disk {
         path: PathBuf,
         loaded: std::sync::OnceLock<String>,
+        /// A temporary copy of stdin, deleted with the source.
+        _spool: Option<tempfile::TempPath>,
     },
 }
 
@@ -124,9 +126,16 @@ impl SourceFile {
     pub fn on_disk(name: String, path: PathBuf) -> SourceFile {
         SourceFile {
             name,
-            text: Text::Disk { path, loaded: std::sync::OnceLock::new() },
+            text: Text::Disk { path, loaded: std::sync::OnceLock::new(), _spool: None },
             lines: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Stdin, copied to a temporary file that lives as long as this.
+    pub fn spooled(name: String, spool: tempfile::TempPath) -> SourceFile {
+        let path = spool.to_path_buf();
+        let text = Text::Disk { path, loaded: std::sync::OnceLock::new(), _spool: Some(spool) };
+        SourceFile { name, text, lines: std::sync::OnceLock::new() }
     }
 
     /// The whole text; a file on disk is read again (empty if it is gone).
@@ -134,7 +143,7 @@ impl SourceFile {
         match &self.text {
             Text::Memory(t) => t,
             // Read into one buffer, not copied: the file may be large.
-            Text::Disk { path, loaded } => loaded.get_or_init(|| match std::fs::read(path) {
+            Text::Disk { path, loaded, .. } => loaded.get_or_init(|| match std::fs::read(path) {
                 Ok(bytes) => {
                     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
                 }
@@ -149,7 +158,7 @@ impl SourceFile {
                 let starts = std::iter::once(0).chain(memchr_newlines(t.as_bytes()).map(|i| i as u32 + 1)).collect();
                 Lines { starts, len: t.len(), wide: Vec::new() }
             }
-            Text::Disk { path, loaded } => match loaded.get() {
+            Text::Disk { path, loaded, .. } => match loaded.get() {
                 Some(t) => Lines {
                     starts: std::iter::once(0).chain(memchr_newlines(t.as_bytes()).map(|i| i as u32 + 1)).collect(),
                     len: t.len(),
@@ -167,7 +176,7 @@ impl SourceFile {
         let start = lines.starts.get(line).unwrap_or(0) as usize;
         let column = match &self.text {
             Text::Memory(t) => t.get(start..offset).map_or(offset - start, |s| s.chars().count()),
-            Text::Disk { path, loaded } if lines.wide.binary_search(&(line as u32)).is_ok() => match loaded.get() {
+            Text::Disk { path, loaded, .. } if lines.wide.binary_search(&(line as u32)).is_ok() => match loaded.get() {
                 Some(text) => text.get(start..offset).map_or(offset - start, |s| s.chars().count()),
                 None => read_range(path, start, offset - start).map_or(offset - start, |s| s.chars().count()),
             },
