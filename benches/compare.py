@@ -83,7 +83,7 @@ def main():
     rc = [BIN, "--no-config", "--format", "json"]
     parse_10k = measure("rollcheck parse-only (YAML events, 1 thread), 10,000 apps", [BIN, "parse-only", s10000])
     measure("rollcheck, every rule and schema, 10,000 apps", [*rc, s10000], base=parse_10k)
-    measure("rollcheck, 10,000 apps from stdin (text kept for the report)", [*rc, "-"], base=parse_10k, stdin=s10000)
+    measure("rollcheck, 10,000 apps from stdin (spooled to a temporary file)", [*rc, "-"], base=parse_10k, stdin=s10000)
     measure("rollcheck, 10,000 apps, human report (quotes read again from the file)", [BIN, "--no-config", "--no-color", s10000], base=parse_10k)
     measure("rollcheck, schemas off, 10,000 apps", [BIN, "--format", "json", "--config", no_schemas, s10000], base=parse_10k)
     many = measure("rollcheck, 10,000 apps over many namespaces", [*rc, s10000])

@@ -174,7 +174,17 @@ impl DocumentPass for ObjectPass<'_> {
 }
 
 /// Indexes loaded files and runs every enabled rule on the files to lint.
-pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
+pub fn lint_files(files: Vec<LoadedFile>, options: &Options) -> Outcome {
+    lint_files_indexed(files, None, options)
+}
+
+/// [`lint_files`] with the index of `files` already built (the language server builds it to
+/// find the files an edit affects); used only with whole trees, which the lint leaves as they are.
+pub fn lint_files_indexed(
+    mut files: Vec<LoadedFile>,
+    index: Option<(Index, Vec<Diagnostic>)>,
+    options: &Options,
+) -> Outcome {
     // Files loaded without the object pass (the language server, tests) get it now.
     let unchecked = files.iter().filter(|f| !f.checked && f.role == Role::Lint).map(|f| (f.id, f.source.name.clone()));
     let pass = ObjectPass::new(options, unchecked);
@@ -187,7 +197,10 @@ pub fn lint_files(mut files: Vec<LoadedFile>, options: &Options) -> Outcome {
     // Findings of the loader and the object checks; taken, not copied.
     let loaded: Vec<Diagnostic> =
         files.iter_mut().filter(|f| f.role == Role::Lint).flat_map(|f| std::mem::take(&mut f.diagnostics)).collect();
-    let (index, index_diagnostics) = Index::build(&files, &options.namespace);
+    let (index, index_diagnostics) = match index {
+        Some(built) if options.retention == Retention::Whole => built,
+        _ => Index::build(&files, &options.namespace),
+    };
     let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.source.name)).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
     let is_lint = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Lint);

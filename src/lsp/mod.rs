@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::config::{self, Config};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, Object};
-use crate::lint::{Options, lint_files};
+use crate::lint::{Options, lint_files_indexed};
 use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadedFile, Role, build_excludes, discover, load_bytes};
 use crate::refs::Reference;
 use crate::rules;
@@ -395,7 +395,7 @@ impl Server {
     /// Lints `changed` and every file wired to them, and publishes their diagnostics.
     fn lint(&mut self, changed: &[PathBuf]) {
         let mut files = self.files();
-        let (index, _) = Index::build(&files, &self.options.namespace);
+        let (index, index_diagnostics) = Index::build(&files, &self.options.namespace);
         let mut affected: HashSet<PathBuf> = HashSet::new();
         for path in changed {
             let Some(doc) = self.docs.get(path) else { continue };
@@ -408,7 +408,7 @@ impl Server {
         for f in &mut files {
             f.role = if ids.contains(&f.id) { Role::Lint } else { Role::Context };
         }
-        let outcome = lint_files(files, &self.options);
+        let outcome = lint_files_indexed(files, Some((index, index_diagnostics)), &self.options);
         let mut by_file: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
         for d in outcome.diagnostics.iter().filter(|d| !is_noise(d, &outcome)) {
             by_file.entry(d.file).or_default().push(d.clone());
