@@ -1,16 +1,21 @@
 //! Property tests: whatever the input (arbitrary bytes, YAML built from a grammar, mutations
 //! of real manifests), rollcheck does not panic, its JSON output parses, and every reported
-//! span lies inside its file.
+//! span lies inside its file; and the index checks find the same on the facts rollcheck keeps
+//! as on whole trees.
 
 use proptest::prelude::*;
-use rollcheck::lint::{Options, Outcome, lint_files};
+use rollcheck::lint::{Options, Outcome, Retention, lint_files};
 use rollcheck::load::load_bytes;
 use rollcheck::report::render_json;
 use rollcheck::source::FileId;
 
 fn check(bytes: Vec<u8>) -> Outcome {
     let len = bytes.len() as u32;
+    let facts = Options { retention: Retention::Facts, ..Options::default() };
+    let kept = lint_files(vec![load_bytes(FileId(0), "input.yaml".into(), bytes.clone())], &facts);
     let outcome = lint_files(vec![load_bytes(FileId(0), "input.yaml".into(), bytes)], &Options::default());
+    let brief = |o: &Outcome| o.diagnostics.iter().map(|d| (d.rule, d.span, d.message.clone())).collect::<Vec<_>>();
+    assert_eq!(brief(&kept), brief(&outcome), "facts and whole trees disagree");
     for d in &outcome.diagnostics {
         assert!(d.span.start <= d.span.end && d.span.end <= len, "{} span {:?} outside {len} bytes", d.rule, d.span);
         for r in &d.related {
