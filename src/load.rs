@@ -193,26 +193,14 @@ fn walk(root: &Path, excludes: &GlobSet, inputs: &mut Vec<Input>, errors: &mut V
     }
 }
 
-/// Reads the bytes of an input, refusing more than `limit` bytes.
-fn read_input(input: &Input, limit: u64) -> Result<Vec<u8>, IoError> {
-    let io_err = |e: std::io::Error| IoError { path: input.display(), message: e.to_string() };
+/// Reads all of stdin, refusing more than `limit` bytes (when it cannot be spooled).
+fn read_stdin(input: &Input, limit: u64) -> Result<Vec<u8>, IoError> {
     let mut buf = Vec::new();
-    match input {
-        Input::Stdin => {
-            std::io::stdin().lock().take(limit + 1).read_to_end(&mut buf).map_err(io_err)?;
-        }
-        Input::File(path) => {
-            let file = std::fs::File::open(path).map_err(io_err)?;
-            let meta = file.metadata().map_err(io_err)?;
-            if !meta.is_file() {
-                return Err(IoError { path: input.display(), message: "not a regular file".into() });
-            }
-            if meta.len() > limit {
-                return Err(too_large(input, limit));
-            }
-            file.take(limit + 1).read_to_end(&mut buf).map_err(io_err)?;
-        }
-    }
+    std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| IoError { path: input.display(), message: e.to_string() })?;
     if buf.len() as u64 > limit {
         return Err(too_large(input, limit));
     }
@@ -280,7 +268,7 @@ fn load_file(
 /// writable temporary directory, it is read whole.
 fn load_stdin(id: FileId, input: &Input, limit: u64, pass: &dyn DocumentPass) -> Result<LoadedFile, IoError> {
     let Ok((spool, path)) = tempfile::NamedTempFile::new().map(|f| f.into_parts()) else {
-        let bytes = read_input(input, limit)?;
+        let bytes = read_stdin(input, limit)?;
         return Ok(load_bytes_with(id, input.display(), bytes, Some(pass)));
     };
     let io_err = |e: std::io::Error| IoError { path: input.display(), message: e.to_string() };
