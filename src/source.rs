@@ -53,6 +53,8 @@ enum Text {
     Disk {
         path: PathBuf,
         loaded: std::sync::OnceLock<String>,
+        /// Kept open while reports quote the file.
+        handle: std::sync::Mutex<Option<std::fs::File>>,
         /// A temporary copy of stdin, deleted with the source.
         _spool: Option<tempfile::TempPath>,
     },
@@ -126,7 +128,7 @@ impl SourceFile {
     pub fn on_disk(name: String, path: PathBuf) -> SourceFile {
         SourceFile {
             name,
-            text: Text::Disk { path, loaded: std::sync::OnceLock::new(), _spool: None },
+            text: Text::Disk { path, loaded: std::sync::OnceLock::new(), handle: Default::default(), _spool: None },
             lines: std::sync::OnceLock::new(),
         }
     }
@@ -134,7 +136,8 @@ impl SourceFile {
     /// Stdin, copied to a temporary file that lives as long as this.
     pub fn spooled(name: String, spool: tempfile::TempPath) -> SourceFile {
         let path = spool.to_path_buf();
-        let text = Text::Disk { path, loaded: std::sync::OnceLock::new(), _spool: Some(spool) };
+        let text =
+            Text::Disk { path, loaded: std::sync::OnceLock::new(), handle: Default::default(), _spool: Some(spool) };
         SourceFile { name, text, lines: std::sync::OnceLock::new() }
     }
 
@@ -178,7 +181,10 @@ impl SourceFile {
             Text::Memory(t) => t.get(start..offset).map_or(offset - start, |s| s.chars().count()),
             Text::Disk { path, loaded, .. } if lines.wide.binary_search(&(line as u32)).is_ok() => match loaded.get() {
                 Some(text) => text.get(start..offset).map_or(offset - start, |s| s.chars().count()),
-                None => read_range(path, start, offset - start).map_or(offset - start, |s| s.chars().count()),
+                None => self
+                    .read_at(start, offset - start)
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .map_or(offset - start, |s| s.chars().count()),
             },
             Text::Disk { .. } => offset - start,
         } + 1;
@@ -199,7 +205,8 @@ impl SourceFile {
             Text::Disk { loaded, .. } if loaded.get().is_some() => {
                 self.text().get(from..to).unwrap_or_default().to_string()
             }
-            Text::Disk { path, .. } => read_bytes(path, from, to - from)
+            Text::Disk { .. } => self
+                .read_at(from, to - from)
                 .map(|b| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
                 .unwrap_or_default(),
         };
@@ -216,18 +223,21 @@ impl SourceFile {
     }
 }
 
-/// Bytes `start..start + len` of a file, as text.
-fn read_range(path: &std::path::Path, start: usize, len: usize) -> Option<String> {
-    String::from_utf8(read_bytes(path, start, len)?).ok()
-}
-
-fn read_bytes(path: &std::path::Path, start: usize, len: usize) -> Option<Vec<u8>> {
-    use std::io::{Read, Seek};
-    let mut file = std::fs::File::open(path).ok()?;
-    file.seek(std::io::SeekFrom::Start(start as u64)).ok()?;
-    let mut bytes = vec![0; len];
-    file.read_exact(&mut bytes).ok()?;
-    Some(bytes)
+impl SourceFile {
+    /// Bytes `start..start + len` of a file on disk, through one handle kept open.
+    fn read_at(&self, start: usize, len: usize) -> Option<Vec<u8>> {
+        use std::io::{Read, Seek};
+        let Text::Disk { path, handle, .. } = &self.text else { return None };
+        let mut handle = handle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if handle.is_none() {
+            *handle = Some(std::fs::File::open(path).ok()?);
+        }
+        let file = handle.as_mut()?;
+        file.seek(std::io::SeekFrom::Start(start as u64)).ok()?;
+        let mut bytes = vec![0; len];
+        file.read_exact(&mut bytes).ok()?;
+        Some(bytes)
+    }
 }
 
 /// Line starts of a file on disk, read in blocks (its text is not kept).
