@@ -4,7 +4,13 @@ use crate::lint::Outcome;
 /// GitHub Actions workflow commands: each finding becomes an annotation on the file in the pull
 /// request (`::error file=...,line=...,col=...,title=...::message`).
 pub fn render_github(outcome: &Outcome) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_github(outcome, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("annotations are UTF-8")
+}
+
+/// Writes one annotation per finding.
+pub fn write_github(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     for d in &outcome.diagnostics {
         let source = &outcome.file(d.file).source;
         let start = source.line_col(d.span.start);
@@ -22,8 +28,9 @@ pub fn render_github(outcome: &Outcome) -> String {
             message.push_str(&format!("\nhelp: {help}"));
         }
         let path = source.name.strip_prefix("./").unwrap_or(&source.name);
-        out.push_str(&format!(
-            "::{command} file={},line={},endLine={},col={},endColumn={},title={}::{}\n",
+        writeln!(
+            out,
+            "::{command} file={},line={},endLine={},col={},endColumn={},title={}::{}",
             property(path),
             start.line,
             end.line,
@@ -31,9 +38,9 @@ pub fn render_github(outcome: &Outcome) -> String {
             end.column,
             property(&format!("rollcheck {}", d.rule)),
             data(&message)
-        ));
+        )?;
     }
-    out
+    Ok(())
 }
 
 fn data(s: &str) -> String {

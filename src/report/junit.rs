@@ -3,20 +3,37 @@ use crate::lint::Outcome;
 /// JUnit XML for CI test reports (GitLab, Jenkins): one test suite per linted file, one failed
 /// test case per finding, and one passing case for a clean file.
 pub fn render_junit(outcome: &Outcome) -> String {
-    let mut out = String::new();
-    let (mut tests, mut failures) = (0, 0);
-    for file in outcome.files.iter().filter(|f| f.role == crate::load::Role::Lint) {
+    let mut out = Vec::new();
+    write_junit(outcome, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("XML is UTF-8")
+}
+
+/// Writes the report a test suite at a time.
+pub fn write_junit(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let linted = || outcome.files.iter().filter(|f| f.role == crate::load::Role::Lint);
+    // Findings are sorted by file: each file's are one run.
+    let findings_of = |id| {
+        let all = &outcome.diagnostics;
+        let start = all.partition_point(|d| d.file < id);
+        &all[start..start + all[start..].partition_point(|d| d.file == id)]
+    };
+    let failures: usize = linted().map(|f| findings_of(f.id).len()).sum();
+    let tests: usize = linted().map(|f| findings_of(f.id).len().max(1)).sum();
+    write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rollcheck\" tests=\"{tests}\" failures=\"{failures}\">\n"
+    )?;
+    for file in linted() {
         let name = escape(&file.source.name);
-        let findings: Vec<_> = outcome.diagnostics.iter().filter(|d| d.file == file.id).collect();
-        tests += findings.len().max(1);
-        failures += findings.len();
-        out.push_str(&format!(
-            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\">\n",
+        let findings = findings_of(file.id);
+        writeln!(
+            out,
+            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\">",
             findings.len().max(1),
             findings.len()
-        ));
+        )?;
         if findings.is_empty() {
-            out.push_str(&format!("    <testcase name=\"rollcheck\" classname=\"{name}\"/>\n"));
+            writeln!(out, "    <testcase name=\"rollcheck\" classname=\"{name}\"/>")?;
         }
         for d in findings {
             let at = file.source.line_col(d.span.start);
@@ -25,7 +42,8 @@ pub fn render_junit(outcome: &Outcome) -> String {
             if let Some(help) = &d.help {
                 body.push_str(&format!("\nhelp: {help}"));
             }
-            out.push_str(&format!(
+            write!(
+                out,
                 "    <testcase name=\"{}{} at line {}\" classname=\"{name}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
                 d.rule,
                 escape(&object),
@@ -33,14 +51,11 @@ pub fn render_junit(outcome: &Outcome) -> String {
                 d.severity.as_str(),
                 escape(&d.message),
                 escape(&body)
-            ));
+            )?;
         }
-        out.push_str("  </testsuite>\n");
+        writeln!(out, "  </testsuite>")?;
     }
-    out.push_str("</testsuites>\n");
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rollcheck\" tests=\"{tests}\" failures=\"{failures}\">\n{out}"
-    )
+    writeln!(out, "</testsuites>")
 }
 
 /// XML text and attribute escaping; characters XML 1.0 cannot carry become U+FFFD.

@@ -8,11 +8,11 @@ mod junit;
 mod sarif;
 
 pub use compact::render_compact;
-pub use github::render_github;
+pub use github::{render_github, write_github};
 pub use human::{render_human, write_human};
 pub use json::{render_json, write_json};
-pub use junit::render_junit;
-pub use sarif::render_sarif;
+pub use junit::{render_junit, write_junit};
+pub use sarif::{render_sarif, write_sarif};
 
 use crate::lint::Outcome;
 
@@ -44,12 +44,14 @@ impl Format {
         }
     }
 
-    /// Writes the report; JSON is written as it is serialized (a large report is never held
-    /// in memory whole).
+    /// Writes the report as it is made (a large report is never held in memory whole).
     pub fn write(self, outcome: &Outcome, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
             Format::Json => write_json(outcome, out)?,
             Format::Human => write_human(outcome, color, out)?,
+            Format::Sarif => write_sarif(outcome, out)?,
+            Format::Github => write_github(outcome, out)?,
+            Format::Junit => write_junit(outcome, out)?,
             _ => out.write_all(self.render(outcome, color).as_bytes())?,
         }
         out.flush()

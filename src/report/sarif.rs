@@ -1,3 +1,4 @@
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -9,24 +10,52 @@ use crate::source::SourceFile;
 /// its region. Findings in `helm template` output are located at their template, with the
 /// rendered place as a related location.
 pub fn render_sarif(outcome: &Outcome) -> String {
-    let results: Vec<Value> = outcome.diagnostics.iter().map(|d| result(outcome, d)).collect();
-    let sarif = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "rollcheck",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/rollcheck/rollcheck",
-                "rules": rules::ALL.iter().map(|r| rule(r)).collect::<Vec<_>>(),
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    });
-    let mut text = serde_json::to_string_pretty(&sarif).expect("plain data");
-    text.push('\n');
-    text
+    let mut out = Vec::new();
+    write_sarif(outcome, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes the SARIF log as it is serialized, one result at a time.
+pub fn write_sarif(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Log(outcome))?;
+    out.write_all(b"\n")
+}
+
+/// The log; its keys in the order `serde_json` sorts object keys.
+struct Log<'a>(&'a Outcome);
+struct Run<'a>(&'a Outcome);
+struct Results<'a>(&'a Outcome);
+
+impl Serialize for Log<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+        map.serialize_entry("runs", &[Run(self.0)])?;
+        map.serialize_entry("version", "2.1.0")?;
+        map.end()
+    }
+}
+
+impl Serialize for Run<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let tool = json!({"driver": {
+            "name": "rollcheck",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/rollcheck/rollcheck",
+            "rules": rules::ALL.iter().map(|r| rule(r)).collect::<Vec<_>>(),
+        }});
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("columnKind", "unicodeCodePoints")?;
+        map.serialize_entry("results", &Results(self.0))?;
+        map.serialize_entry("tool", &tool)?;
+        map.end()
+    }
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.diagnostics.iter().map(|d| result(self.0, d)))
+    }
 }
 
 fn rule(r: &Rule) -> Value {
