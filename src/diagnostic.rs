@@ -1,5 +1,6 @@
 //! What rules produce: a finding at a span, with help and related places. No rendering here.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::index::Shared;
@@ -46,7 +47,8 @@ pub struct Diagnostic {
     pub message: String,
     /// Text of the label under the primary span.
     pub label: Option<String>,
-    pub help: Option<String>,
+    /// Most helps are fixed texts: borrowed, not copied into every finding.
+    pub help: Option<Cow<'static, str>>,
     pub file: FileId,
     pub span: Span,
     pub object: Option<ObjectName>,
@@ -80,7 +82,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+    pub fn help(&mut self, help: impl Into<Cow<'static, str>>) -> &mut Self {
         self.help = Some(help.into());
         self
     }

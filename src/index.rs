@@ -310,7 +310,7 @@ fn object_at(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Object> {
     let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return None };
-    let invalid = |at: NodeRef<'_>, message: String, help: &str| {
+    let invalid = |at: NodeRef<'_>, message: String, help: &'static str| {
         let mut d = Diagnostic::new("invalid-object", Severity::Error, file, at.span(), message);
         d.help(help);
         d.helm_source = helm_source.clone();

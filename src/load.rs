@@ -411,7 +411,7 @@ struct Piece {
     refusal: Option<(u8, Diagnostic)>,
 }
 
-fn syntax(id: FileId, span: Span, message: String, help: &str) -> Diagnostic {
+fn syntax(id: FileId, span: Span, message: String, help: &'static str) -> Diagnostic {
     let mut d = Diagnostic::new("yaml-syntax", Severity::Error, id, span, message);
     d.help(help);
     d

@@ -101,7 +101,7 @@ fn limits(cx: &mut Cx<'_>, m: NodeRef<'_>) {
     let success = int_field(m, "consecutiveSuccessLimit");
     let inconclusive = int_field(m, "inconclusiveLimit");
     let errors = int_field(m, "consecutiveErrorLimit");
-    let bad = |cx: &mut Cx<'_>, at: NodeRef<'_>, message: String, help: &str| {
+    let bad = |cx: &mut Cx<'_>, at: NodeRef<'_>, message: String, help: &'static str| {
         cx.report(at, format!("metric `{name}`: {message}; the analysis run errors when it starts")).help(help);
     };
     if let Some((n, v)) = success.filter(|(_, v)| *v < 0) {
@@ -194,7 +194,7 @@ fn provider(cx: &mut Cx<'_>, m: NodeRef<'_>) {
     }
     let (kind, cfg) = (&providers[0].0, providers[0].1);
     let placeholder = |n: NodeRef<'_>| n.text().is_some_and(|t| t.contains("{{"));
-    let report = |cx: &mut Cx<'_>, at: NodeRef<'_>, message: String, help: &str| {
+    let report = |cx: &mut Cx<'_>, at: NodeRef<'_>, message: String, help: &'static str| {
         cx.report(at, format!("metric `{name}`: {message}")).help(help);
     };
     match kind.as_str() {
