@@ -46,7 +46,7 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
     /// Text of the label under the primary span.
-    pub label: Option<String>,
+    pub label: Option<Cow<'static, str>>,
     /// Most helps are fixed texts: borrowed, not copied into every finding.
     pub help: Option<Cow<'static, str>>,
     pub file: FileId,
@@ -92,7 +92,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn label(&mut self, label: impl Into<String>) -> &mut Self {
+    pub fn label(&mut self, label: impl Into<Cow<'static, str>>) -> &mut Self {
         self.label = Some(label.into());
         self
     }

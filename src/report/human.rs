@@ -103,7 +103,8 @@ impl miette::Diagnostic for Report<'_> {
         Some(&self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let label = LabeledSpan::new_primary_with_span(self.d.label.clone(), source_span(self.d.span));
+        let label =
+            LabeledSpan::new_primary_with_span(self.d.label.as_deref().map(str::to_string), source_span(self.d.span));
         Some(Box::new(std::iter::once(label)))
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
