@@ -310,6 +310,16 @@ fn load_stream(
         .map(|(i, piece)| (i, piece.map(|(origin, bytes)| load_piece(id, origin, bytes, Some(pass)))))
         .collect();
     pieces.sort_by_key(|(i, _)| *i);
+    let pieces = pieces.into_iter().map(|(_, piece)| piece).collect::<Result<Vec<Piece>, _>>().map_err(io_err)?;
+    if pieces.last().is_some_and(|p| p.end as u64 > limit) {
+        return Err(too_large(input, limit));
+    }
+    Ok(join(id, source, pieces, true))
+}
+
+/// A file of its pieces, in order; a file refused whole (not UTF-8, binary, an unrendered
+/// template) keeps only the first reason, by rank.
+fn join(id: FileId, source: SourceFile, pieces: Vec<Piece>, checked: bool) -> LoadedFile {
     let mut file = LoadedFile {
         id,
         role: Role::Lint,
@@ -317,13 +327,10 @@ fn load_stream(
         documents: Vec::new(),
         diagnostics: Vec::new(),
         suppressions: Vec::new(),
-        checked: true,
+        checked,
     };
     let mut refusal: Option<(u8, Diagnostic)> = None;
-    let mut length = 0;
-    for (_, piece) in pieces {
-        let piece = piece.map_err(io_err)?;
-        length = piece.end;
+    for piece in pieces {
         if let Some((rank, d)) = piece.refusal
             && refusal.as_ref().is_none_or(|(r, _)| rank < *r)
         {
@@ -333,15 +340,12 @@ fn load_stream(
         file.diagnostics.extend(piece.diagnostics);
         file.suppressions.extend(piece.suppressions);
     }
-    if length as u64 > limit {
-        return Err(too_large(input, limit));
-    }
     if let Some((_, d)) = refusal {
         file.documents.clear();
         file.suppressions.clear();
         file.diagnostics = vec![d];
     }
-    Ok(file)
+    file
 }
 
 /// Reads a stream in pieces of about [`PIECE_SIZE`] bytes, each ending where a document
@@ -538,21 +542,7 @@ pub fn load_bytes_with(id: FileId, name: String, bytes: Vec<u8>, pass: Option<&d
             (text, piece)
         }
     };
-    let mut file = LoadedFile {
-        id,
-        role: Role::Lint,
-        source: Arc::new(SourceFile::new(name, text)),
-        documents: piece.documents,
-        diagnostics: piece.diagnostics,
-        suppressions: piece.suppressions,
-        checked: pass.is_some(),
-    };
-    if let Some((_, d)) = piece.refusal {
-        file.documents.clear();
-        file.suppressions.clear();
-        file.diagnostics = vec![d];
-    }
-    file
+    join(id, SourceFile::new(name, text), vec![piece], pass.is_some())
 }
 
 fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
