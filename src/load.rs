@@ -568,22 +568,47 @@ fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
 }
 
 /// The first `{{ ... }}` that is a Helm/Go-template action rather than an Argo Rollouts
-/// placeholder (`{{args.x}}`, `{{templates.x}}`, `{{metrics.x}}`...).
+/// placeholder (`{{args.x}}`, `{{templates.x}}`, `{{metrics.x}}`...) or data inside a block
+/// scalar (Argo notification templates, scripts): `key: |` and the lines indented under it.
 fn find_helm_action(text: &str) -> Option<Span> {
     const ARGO_PREFIXES: &[&str] =
         &["args.", "templates.", "metrics.", "inputs.", "workflow.", "experiment.", "steps.", "tasks."];
-    let mut from = 0;
-    while let Some(pos) = text[from..].find("{{") {
-        let start = from + pos;
-        let inner = text[start + 2..].trim_start_matches('-').trim_start();
-        let end = text[start..].find("}}").map_or(start + 2, |e| start + e + 2);
-        let line_end = text[start..].find('\n').map_or(text.len(), |e| start + e);
-        if !ARGO_PREFIXES.iter().any(|p| inner.starts_with(p)) {
-            return Some(Span::new(start, end.min(line_end.max(start + 2))));
+    // Lines of a block scalar are indented more than the line that opens it.
+    let mut block_indent: Option<usize> = None;
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let start = line_start;
+        line_start += line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        let indent = content.len() - content.trim_start_matches(' ').len();
+        if let Some(block) = block_indent {
+            if content.trim().is_empty() || indent > block {
+                continue;
+            }
+            block_indent = None;
         }
-        from = start + 2;
+        let mut from = 0;
+        while let Some(pos) = content[from..].find("{{") {
+            let at = from + pos;
+            let inner = content[at + 2..].trim_start_matches('-').trim_start();
+            if !ARGO_PREFIXES.iter().any(|p| inner.starts_with(p)) {
+                let end = content[at..].find("}}").map_or(content.len(), |e| at + e + 2);
+                return Some(Span::new(start + at, start + end.max(at + 2)));
+            }
+            from = at + 2;
+        }
+        if opens_block_scalar(content) {
+            block_indent = Some(indent);
+        }
     }
     None
+}
+
+/// `key: |`, `- >-` and the like: a line whose value is a block scalar.
+fn opens_block_scalar(line: &str) -> bool {
+    let value = line.trim_end().trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
+    let Some(before) = value.strip_suffix('|').or_else(|| value.strip_suffix('>')) else { return false };
+    before.ends_with(": ") || before.ends_with("- ") || before.trim().is_empty()
 }
 
 #[cfg(test)]
@@ -627,5 +652,12 @@ mod tests {
         assert!(find_helm_action("name: {{ .Values.name }}").is_some());
         assert!(find_helm_action("{{- if .Values.x }}").is_some());
         assert!(find_helm_action("{{ include \"x\" . }}").is_some());
+        // Go templates of Argo notifications are data inside block scalars.
+        let notifications =
+            "data:\n  template.x: |\n    message: |\n      Rollout {{.rollout.metadata.name}}\n\n    body: x\n";
+        assert!(find_helm_action(notifications).is_none());
+        let after_block = "data:\n  a: |-\n    {{ .x }}\nmetadata:\n  name: {{ .Values.name }}\n";
+        assert_eq!(find_helm_action(after_block).map(|s| (s.start, s.end)), Some((45, 63)));
+        assert!(find_helm_action("a: |\n  x\n{{- if .Values.y }}\n").is_some());
     }
 }
