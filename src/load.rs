@@ -259,8 +259,7 @@ pub fn find(paths: &[String], excludes: &GlobSet, around: bool) -> (crate::unit:
     if around && !found.named.is_empty() {
         let cwd = std::env::current_dir().unwrap_or_default();
         let absolute = found.named.iter().any(|p| p.is_absolute());
-        let mut repositories: Vec<PathBuf> =
-            found.named.iter().map(|f| crate::unit::repository_root(f)).collect();
+        let mut repositories: Vec<PathBuf> = found.named.iter().map(|f| crate::unit::repository_root(f)).collect();
         repositories.sort();
         repositories.dedup();
         for repo in repositories {

@@ -18,7 +18,8 @@ pub fn read_chart(dir: &Path) -> Option<Chart> {
     let root = stream.documents.first().and_then(|d| d.root());
     let field = |k: &str| root.and_then(|r| r.get_str(k)).map(str::to_string);
     Some(Chart {
-        name: field("name").unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+        name: field("name")
+            .unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
         library: field("type").as_deref() == Some("library"),
     })
 }
@@ -83,7 +84,7 @@ pub fn units(dir: &Path, _chart: &Chart, settings: &Settings) -> Vec<Unit> {
             namespace = config.namespace.clone();
             for set in &config.values_sets {
                 let mut r = render.clone();
-                r.values = set.iter().cloned().chain(r.values).collect();
+                r.values = set.iter().map(|v| dir.join(v)).chain(r.values).collect();
                 renders.push(r);
             }
             if config.values_sets.is_empty() {
@@ -91,7 +92,8 @@ pub fn units(dir: &Path, _chart: &Chart, settings: &Settings) -> Vec<Unit> {
             }
         }
     }
-    renders.into_iter().map(|r| unit(dir, r, namespace.clone())).collect()
+    let configured = !configs.is_empty();
+    renders.into_iter().map(|r| Unit { configured, ..unit(dir, r, namespace.clone()) }).collect()
 }
 
 pub fn unit(dir: &Path, render: Render, namespace: Option<String>) -> Unit {
@@ -107,6 +109,7 @@ pub fn unit(dir: &Path, render: Render, namespace: Option<String>) -> Unit {
         root: dir.to_path_buf(),
         label,
         namespace,
+        configured: false,
         kind: UnitKind::Helm(render),
     }
 }

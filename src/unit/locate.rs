@@ -14,7 +14,10 @@ pub enum Step {
     Key(String),
     /// A list item, with its `name` when it has one (strategic merges and templates may put
     /// items in another order).
-    Item { index: usize, name: Option<String> },
+    Item {
+        index: usize,
+        name: Option<String>,
+    },
 }
 
 /// The steps from `root` to the deepest node holding `span`, and whether `span` is on the
@@ -68,7 +71,10 @@ fn mask(text: &str) -> String {
         let close = rest[open..].find("}}").map_or(rest.len(), |c| open + c + 2);
         for c in rest[open..close].chars() {
             // Same byte length: offsets in the masked text are offsets in the file.
-            out.extend(std::iter::repeat_n(if c == '\n' { '\n' } else { ' ' }, if c == '\n' { 1 } else { c.len_utf8() }));
+            out.extend(std::iter::repeat_n(
+                if c == '\n' { '\n' } else { ' ' },
+                if c == '\n' { 1 } else { c.len_utf8() },
+            ));
         }
         rest = &rest[close..];
     }
@@ -113,7 +119,7 @@ fn is_key(text: &str, key: &str) -> bool {
 
 /// The segment (document) of `masked` between `---` lines that defines `kind` named like
 /// `name` (the rendered name contains the source's: prefixes and suffixes are added).
-fn segment(masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
+fn segment(text: &str, masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
     let mut bounds = vec![0];
     let mut offset = 0;
     for line in masked.split_inclusive('\n') {
@@ -134,7 +140,12 @@ fn segment(masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
     };
     let with_kind: Vec<&(usize, usize)> =
         segments.iter().filter(|s| value_of(s, "kind:", Some(0)).iter().any(|k| k == kind)).collect();
-    let literal = |s: &(usize, usize)| value_of(s, "name:", Some(2)).into_iter().find(|n| !n.is_empty());
+    // The object's own name: the first `name:` two spaces in; templated (`{{ }}`) is unknown.
+    let literal = |s: &(usize, usize)| {
+        let line = text[s.0..s.1].lines().find(|l| l.starts_with("  name:") && !l.starts_with("   "))?;
+        let value = line["  name:".len()..].trim().trim_matches(['"', '\'']);
+        (!value.is_empty() && !value.contains("{{")).then(|| value.to_string())
+    };
     let named = with_kind.iter().find(|s| literal(s).is_some_and(|n| name.contains(n.as_str())));
     // A templated name (`{{ include ... }}`) may be anything; a literal one must match.
     let unnamed = with_kind.iter().find(|s| literal(s).is_none());
@@ -149,7 +160,7 @@ fn segment(masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
 /// key (or its value) when the whole path is there, `Err` with the span of `kind:` otherwise.
 fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Option<Result<Span, Span>> {
     let masked = mask(text);
-    let (from, to) = segment(&masked, kind, name)?;
+    let (from, to) = segment(text, &masked, kind, name)?;
     let all = entries(&masked, from, to);
     let kind_span = all
         .iter()
@@ -171,9 +182,10 @@ fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Opt
         match step {
             Step::Key(key) => {
                 let indent = children.iter().filter(|e| !e.item).map(|e| e.indent).min();
-                let Some(i) = children.iter().position(|e| {
-                    Some(e.indent) == indent && !e.item && is_key(&masked[e.at..e.at + e.text_len], key)
-                }) else {
+                let Some(i) = children
+                    .iter()
+                    .position(|e| Some(e.indent) == indent && !e.item && is_key(&masked[e.at..e.at + e.text_len], key))
+                else {
                     // `canary: {canaryService: web, ...}`: a flow mapping on the parent's line.
                     if let Some(span) = found.and_then(|e| in_flow(&masked, e, key, on_key)) {
                         return Some(Ok(span));
@@ -195,7 +207,8 @@ fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Opt
                     (0..items.len()).find(|&n| {
                         children[items[n] + 1..item_end(n)].iter().any(|e| {
                             let t = &masked[e.at..e.at + e.text_len];
-                            is_key(t, "name") && t.split_once(':').is_some_and(|(_, v)| v.trim().trim_matches(['"', '\'']) == name)
+                            is_key(t, "name")
+                                && t.split_once(':').is_some_and(|(_, v)| v.trim().trim_matches(['"', '\'']) == name)
                         })
                     })
                 });
@@ -247,11 +260,8 @@ fn in_flow(masked: &str, entry: &Entry, key: &str, on_key: bool) -> Option<Span>
             }
             let value_start = at + key.len() + 1 + (after.len() - 1 - after[1..].trim_start().len());
             let value = &line[value_start..];
-            let len = if value.starts_with(['{', '[']) {
-                value.len()
-            } else {
-                value.find([',', '}']).unwrap_or(value.len())
-            };
+            let len =
+                if value.starts_with(['{', '[']) { value.len() } else { value.find([',', '}']).unwrap_or(value.len()) };
             let value = value[..len].trim_end();
             return Some(Span::new(entry.at + value_start, entry.at + value_start + value.len()));
         }
@@ -373,7 +383,7 @@ mod tests {
         let at = text.find("x\n").unwrap();
         let (steps, on_key) = path_to(root, Span::new(at, at + 1));
         assert!(!on_key);
-        assert_eq!(steps[3], Step::Item { index: 1, name: Some("web".into()) });
+        assert_eq!(steps[4], Step::Item { index: 1, name: Some("web".into()) });
         assert_eq!(steps.last(), Some(&key("image")));
         let at = text.find("image").unwrap();
         assert!(path_to(root, Span::new(at, at + 5)).1);
