@@ -5,13 +5,16 @@ generated `helm template` streams. Prints a Markdown table for BENCHMARKS.md.
 
     python3 benches/compare.py            # rollcheck only (quick)
     python3 benches/compare.py --peers    # also the peer tools on the 1,000-app stream
+    python3 benches/compare.py --units    # a repository of 50 charts and 50 overlays, rendered
 
 Each command runs `--runs` times; the table shows the median wall time, the peak resident
 memory of that run (from /usr/bin/time, or getrusage), and ratios measured in this run.
 """
 
 import argparse
+import concurrent.futures
 import os
+import shutil
 import resource
 import statistics
 import subprocess
@@ -51,11 +54,69 @@ def peak_rss(cmd, stdin=None):
         return float("nan")
 
 
+def units_repository(tools):
+    """50 charts and 50 kustomize overlays (copies of the test fixtures' shop chart and web
+    overlay, renamed), under target/bench-data/units/."""
+    repo = DATA / "units"
+    if (repo / "ready").exists():
+        return repo
+    shutil.rmtree(repo, ignore_errors=True)
+    fixture = ROOT / "tests" / "fixtures" / "repos" / "gitops"
+    for i in range(50):
+        chart = repo / "charts" / f"shop-{i}"
+        shutil.copytree(fixture / "charts" / "shop", chart)
+        (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: shop-{i}\nversion: 1.0.{i}\n")
+        app = repo / "apps" / f"web-{i}"
+        shutil.copytree(fixture / "kustomize" / "web" / "base", app / "base")
+        shutil.copytree(fixture / "kustomize" / "web" / "overlays" / "prod", app / "overlays" / "prod")
+    (repo / "ready").write_text("")
+    return repo
+
+
+def unit_commands(repo, tools):
+    charts = sorted((repo / "charts").iterdir())
+    overlays = sorted((repo / "apps").glob("*/overlays/prod"))
+    return [[tools / "helm", "template", "release-name", c] for c in charts] + [[tools / "kubectl", "kustomize", o] for o in overlays]
+
+
+def renderers_alone(commands):
+    """The renders alone, as many at a time as there are cores (as rollcheck runs them)."""
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+        for proc in pool.map(lambda c: subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), commands):
+            if proc.returncode != 0:
+                sys.exit(f"{proc.args} failed")
+    return time.perf_counter() - start
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--peers", action="store_true", help="install and run yamllint, kubernetes-validate, checkov")
+    ap.add_argument("--units", action="store_true", help="only the repository of 50 charts and 50 overlays")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+
+    if args.units:
+        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+        tools = Path(subprocess.run([str(ROOT.parent / "shared" / "tools" / "k8s-tools.sh"), str(ROOT / "target" / "k8s-tools")], check=True, capture_output=True, text=True).stdout.strip())
+        DATA.mkdir(parents=True, exist_ok=True)
+        repo = units_repository(tools)
+        commands = unit_commands(repo, tools)
+        alone = statistics.median(renderers_alone(commands) for _ in range(args.runs))
+        env = dict(os.environ, PATH=f"{tools}:{os.environ['PATH']}")
+        walls = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            subprocess.run([BIN, "--no-config", "--format", "json", "."], cwd=repo, env=env, stdout=subprocess.DEVNULL, check=False)
+            walls.append(time.perf_counter() - start)
+        whole = statistics.median(walls)
+        print(f"machine: {os.cpu_count()} cores; runs per command: {args.runs} (median); {len(commands)} units")
+        print()
+        print("| command | wall (s) | ratio |")
+        print("|---|---:|---|")
+        print(f"| helm template and kubectl kustomize alone, {len(commands)} units, {os.cpu_count()} at a time | {alone:.3f} |  |")
+        print(f"| rollcheck on the repository (finds, renders and lints the same units) | {whole:.3f} | {whole / alone:.2f}x the renderers alone |")
+        return
 
     subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
     DATA.mkdir(parents=True, exist_ok=True)

@@ -630,7 +630,36 @@ pub fn json_schema() -> serde_json::Value {
                      "properties": {"kind": {"type": "string"}, "name": {"type": "string"}, "namespace": {"type": "string"}}}
                 ]}
             },
-            "fail-on": {"enum": ["info", "warning", "error"]}
+            "fail-on": {"enum": ["info", "warning", "error"]},
+            "tools": {
+                "description": "the binaries that render charts and kustomizations",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {"helm": {"type": "string"}, "kustomize": {"type": "string"}, "kubectl": {"type": "string"}}
+            },
+            "charts": {
+                "description": "how to render the charts a path or glob matches: one unit per values set",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["path"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "path": {"oneOf": [{"type": "string"}, strings]},
+                        "release": {"type": "string"},
+                        "namespace": {"type": "string"},
+                        "values": {"type": "array", "items": {"oneOf": [{"type": "string"}, strings]}},
+                        "set": strings,
+                        "kube-version": {"type": "string"},
+                        "api-versions": strings
+                    }
+                }
+            },
+            "render": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {"network": {"type": "boolean", "description": "let helm and kustomize use the network (default: false)"}}
+            }
         }
     })
 }

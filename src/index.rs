@@ -491,6 +491,13 @@ impl Index {
         *self.scope(o.file) == Scope::Everywhere
     }
 
+    /// Whether two objects are certainly applied in one go: one stream, or one unit. (Plain files
+    /// side by side are often alternative versions of one manifest, applied one at a time.)
+    pub fn applied_as_one(&self, a: &Object, b: &Object) -> bool {
+        a.file == b.file
+            || matches!((self.scope(a.file), self.scope(b.file)), (Scope::Unit(x), Scope::Unit(y)) if x == y)
+    }
+
     /// Whether two objects are applied together.
     pub fn together(&self, a: &Object, b: &Object) -> bool {
         self.distance(a.file, b.file).is_some()
@@ -524,7 +531,15 @@ impl Index {
     /// The definition of a name that `from` sees: among those applied with it, the nearest (the
     /// same file, then the same unit or folder, then the nearest folder in or out).
     pub fn get_near(&self, from: &Object, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
-        self.nearest(from, kind, namespace, name).into_iter().next()
+        let mut best: Option<(u32, &Object)> = None;
+        for o in self.all(kind, namespace, name) {
+            if let Some(d) = self.distance(from.file, o.file)
+                && best.is_none_or(|(b, _)| d < b)
+            {
+                best = Some((d, o));
+            }
+        }
+        best.map(|(_, o)| o)
     }
 
     /// Every definition of a name at the nearest distance from `from` (more than one when the

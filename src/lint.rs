@@ -108,6 +108,10 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
         plan.plain.iter().map(|p| (p.clone(), Scope::of_file(p), None)).collect();
     let mut rendered = Vec::new();
     let mut unit_findings: Vec<(PathBuf, usize, Diagnostic)> = Vec::new();
+    // Objects of kustomizations that were not built, linted as plain files unless a build
+    // that worked covers them.
+    let mut fallback: Vec<(PathBuf, Scope, Option<Arc<str>>)> = Vec::new();
+    let mut built: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for (i, (u, output)) in plan.units.iter().zip(outputs).enumerate() {
         let namespace: Option<Arc<str>> = u.namespace.as_deref().map(Arc::from);
         match output {
@@ -115,6 +119,7 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                 disk.extend(files.into_iter().map(|f| (f, Scope::Unit(i as u32), namespace.clone())));
             }
             unit::Output::Rendered { text, origins } => {
+                built.extend(plain_resources(u).into_iter().map(|(p, _, _)| p));
                 if let unit::UnitKind::Kustomize(k) = &u.kind {
                     let built = crate::yaml::parse_stream(Arc::from(text.as_str()));
                     unit_findings.extend(rules::kustomize_rollout_config_missing::check(k, &built));
@@ -132,6 +137,7 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                 });
                 let (file, line) = at.unwrap_or_else(|| (u.anchor.clone(), 1));
                 unit_findings.push((file, line, d));
+                fallback.extend(plain_resources(u));
             }
             unit::Output::ToolMissing { tool } => {
                 let mut d = Diagnostic::new("render-tool-missing", Severity::Warning, FileId(0), Span::default(), "");
@@ -141,14 +147,11 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                     if tool == "helm" { "helm.sh/docs/intro/install" } else { "kubectl.docs.kubernetes.io/installation/kustomize" }
                 ));
                 unit_findings.push((u.anchor.clone(), 1, d));
-                // Its objects can still be linted as plain files (its patches cannot).
-                if let unit::UnitKind::Kustomize(k) = &u.kind {
-                    let resources = k.chain.iter().flat_map(|c| &c.resources).filter(|r| r.is_file());
-                    disk.extend(resources.map(|r| (r.clone(), Scope::of_file(r), None)));
-                }
+                fallback.extend(plain_resources(u));
             }
         }
     }
+    disk.extend(fallback.into_iter().filter(|(p, _, _)| !built.contains(p)));
     disk.sort_by(|a, b| a.0.cmp(&b.0));
     disk.dedup_by(|a, b| a.0 == b.0);
     let mut inputs: Vec<Input> = disk.iter().map(|(p, _, _)| Input::File(p.clone())).collect();
@@ -228,6 +231,14 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
     let mut outcome = lint_files(files, options);
     outcome.io_errors = io_errors;
     outcome
+}
+
+/// The resource files of a kustomization that was not built, to lint as plain files (its
+/// patches and generator inputs are not objects).
+fn plain_resources(u: &unit::Unit) -> Vec<(PathBuf, Scope, Option<Arc<str>>)> {
+    let unit::UnitKind::Kustomize(k) = &u.kind else { return Vec::new() };
+    let resources = k.chain.iter().flat_map(|c| &c.resources).filter(|r| r.is_file());
+    resources.map(|r| (r.clone(), Scope::of_file(r), None)).collect()
 }
 
 /// The objects the config says exist in the cluster (`external:`), as a file of stubs.

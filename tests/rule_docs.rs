@@ -38,7 +38,7 @@ fn lint(text: &str) -> Vec<(String, String, String)> {
     } else {
         common::path_with_tools()
     };
-    let (_, json) = common::rollcheck_json(dir.path(), &["."], &path);
+    let (_, json) = common::rollcheck_json(dir.path(), &["--no-config", "."], &path);
     json["diagnostics"]
         .as_array()
         .unwrap()

@@ -3,7 +3,7 @@
 
 use super::{Check, IndexCx, Rule};
 use crate::diagnostic::Severity;
-use crate::yaml::to_json;
+use crate::yaml::{MAX_DEPTH, to_json};
 
 pub const RULE: Rule = Rule {
     id: "ambiguous-reference",
@@ -19,12 +19,18 @@ fn check(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     for r in index.references_of(obj) {
         let namespace = index.target_namespace(obj, r);
+        if index.all(r.kind, namespace, &r.name).nth(1).is_none() {
+            continue;
+        }
         let nearest = index.nearest(obj, r.kind, namespace, &r.name);
         let [first, rest @ ..] = nearest.as_slice() else { continue };
         // Definitions applied together are `duplicate-object`; identical copies are harmless.
         let differing: Vec<_> = rest
             .iter()
-            .filter(|o| !index.together(first, o) && to_json(o.root(), 0) != to_json(first.root(), 0))
+            .filter(|o| {
+                !index.together(first, o)
+                    && to_json(o.root(), MAX_DEPTH as u32) != to_json(first.root(), MAX_DEPTH as u32)
+            })
             .collect();
         if differing.is_empty() || first.file == obj.file {
             continue;

@@ -21,7 +21,7 @@ fn check(cx: &mut IndexCx<'_>) {
     // Reported on the later definition, once, pointing at the first.
     let Some(first) = index
         .all(&obj.kind, obj.namespace.as_deref(), &obj.name)
-        .filter(|o| o.id < obj.id && !o.external && !index.joins_every_unit(o) && index.together(obj, o))
+        .filter(|o| o.id < obj.id && !o.external && !index.joins_every_unit(o) && index.applied_as_one(obj, o))
         .min_by_key(|o| o.id)
     else {
         return;

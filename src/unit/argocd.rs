@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSetBuilder};
 
 use super::{Found, Plan, Settings, Unit, UnitKind, helm, normalize};
-use crate::yaml::{NodeRef, parse_stream, to_json};
+use crate::yaml::{MAX_DEPTH, NodeRef, parse_stream, to_json};
 
 /// What an Application's `spec.source.kustomize` changes in the build.
 #[derive(Debug, Clone, Default)]
@@ -151,8 +151,8 @@ fn directory_files(plain: &[PathBuf], folder: &Path, s: &SourceSettings) -> Vec<
     let (include, exclude) = (glob(&s.include), glob(&s.exclude));
     plain
         .iter()
-        .filter(|f| f.starts_with(folder))
-        .filter(|f| s.recurse || f.parent() == Some(folder))
+        .filter(|f| super::within(f, folder))
+        .filter(|f| s.recurse || super::normalize(f.parent().unwrap_or(Path::new("."))) == folder)
         .filter(|f| {
             let rel = f.strip_prefix(folder).unwrap_or(f);
             include.as_ref().is_none_or(|g| g.is_match(rel)) && exclude.as_ref().is_none_or(|g| !g.is_match(rel))
@@ -220,7 +220,7 @@ fn settings_of(source: NodeRef<'_>, folder: &Path, cwd: &Path) -> SourceSettings
             render.inline_values.push(values.to_string());
         }
         if let Some(object) = h.get("valuesObject").filter(|o| o.is_map()) {
-            render.inline_values.push(to_json(object, 0).to_string());
+            render.inline_values.push(to_json(object, MAX_DEPTH as u32).to_string());
         }
         for p in h.get("parameters").into_iter().flat_map(|p| p.items()) {
             if let (Some(name), Some(value)) = (p.get_str("name"), p.get("value").and_then(|v| v.text())) {

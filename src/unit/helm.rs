@@ -114,6 +114,14 @@ pub fn unit(dir: &Path, render: Render, namespace: Option<String>) -> Unit {
     }
 }
 
+/// `values-prod.yaml`, `values.staging.yml`: a values file other than the chart's default.
+pub fn is_values_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    name.starts_with("values")
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && !matches!(name, "values.yaml" | "values.yml")
+}
+
 /// The file a `# Source:` path names: it starts with the chart's name, not its folder;
 /// subcharts follow as `charts/<name>/templates/...`.
 pub fn template_file(chart_dir: &Path, source: &str) -> Option<PathBuf> {
@@ -124,6 +132,7 @@ pub fn template_file(chart_dir: &Path, source: &str) -> Option<PathBuf> {
     for part in rest.split('/') {
         path.push(part);
     }
+    let path = super::normalize(&path);
     path.is_file().then_some(path)
 }
 

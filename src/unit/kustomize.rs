@@ -96,13 +96,21 @@ pub fn read(file: &Path) -> Option<Kustomization> {
                     k.schema_config = true;
                 }
                 for f in value.items().filter_map(|i| i.as_str()).filter(|s| !s.contains('\n')) {
-                    k.inputs.push(at(f));
+                    if is_remote(f) {
+                        k.remote.get_or_insert_with(|| f.to_string());
+                    } else {
+                        k.inputs.push(at(f));
+                    }
                 }
             }
             "openapi" => {
                 k.schema_config = true;
-                if let Some(p) = value.get_str("path") {
-                    k.inputs.push(at(p));
+                match value.get_str("path") {
+                    Some(p) if is_remote(p) => {
+                        k.remote.get_or_insert_with(|| p.to_string());
+                    }
+                    Some(p) => k.inputs.push(at(p)),
+                    None => {}
                 }
             }
             "replacements" => {

@@ -158,7 +158,16 @@ fn segment(text: &str, masked: &str, kind: &str, name: &str) -> Option<(usize, u
 
 /// Finds `steps` in one document of a template or manifest. `Ok` with the span of the last
 /// key (or its value) when the whole path is there, `Err` with the span of `kind:` otherwise.
-fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Option<Result<Span, Span>> {
+/// `needle` is the rendered text under the finding: a part of the value (a `/` in a query) is
+/// found again in the value's lines when the file has it literally.
+fn find(
+    text: &str,
+    kind: &str,
+    name: &str,
+    steps: &[Step],
+    on_key: bool,
+    needle: Option<&str>,
+) -> Option<Result<Span, Span>> {
     let masked = mask(text);
     let (from, to) = segment(text, &masked, kind, name)?;
     let all = entries(&masked, from, to);
@@ -232,6 +241,16 @@ fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Opt
     if on_key {
         return Some(Ok(key));
     }
+    if let Some(needle) = needle.filter(|n| !n.trim().is_empty() && !n.contains('\n')) {
+        let block_end = range
+            .iter()
+            .find(|e| e.indent < entry.indent || (e.indent == entry.indent && !e.item))
+            .map_or(to, |e| e.at);
+        let from = entry.at + colon + 1;
+        if let Some(at) = text.get(from..block_end).and_then(|block| block.find(needle)) {
+            return Some(Ok(Span::new(from + at, from + at + needle.len())));
+        }
+    }
     // The value on the key's line (a literal, or the template action that makes it).
     let value = line[colon + 1..].trim();
     let value = match value.find(" #") {
@@ -282,12 +301,19 @@ pub struct Place {
 /// The place of `steps` of the object `kind`/`name` in the first of `files` that has the whole
 /// path; else the object's `kind:` in the last of them (the file the object came from); else
 /// the first line of that file.
-pub fn place(files: &[PathBuf], kind: &str, name: &str, steps: &[Step], on_key: bool) -> Option<Place> {
+pub fn place(
+    files: &[PathBuf],
+    kind: &str,
+    name: &str,
+    steps: &[Step],
+    on_key: bool,
+    needle: Option<&str>,
+) -> Option<Place> {
     let mut fallback = None;
     for (i, file) in files.iter().enumerate() {
         let Ok(text) = std::fs::read_to_string(file) else { continue };
         let last = i + 1 == files.len();
-        match find(&text, kind, name, steps, on_key) {
+        match find(&text, kind, name, steps, on_key, needle) {
             Some(Ok(span)) => return Some(Place { file: file.clone(), span, exact: true }),
             Some(Err(span)) if last => fallback = Some(Place { file: file.clone(), span, exact: false }),
             None if last => fallback = Some(Place { file: file.clone(), span: first_line(&text), exact: false }),
@@ -330,7 +356,8 @@ pub fn in_repository(unit: &Unit, origins: &[Option<PathBuf>], stream: &Stream, 
             .collect(),
         UnitKind::Directory { .. } => Vec::new(),
     };
-    place(&files, kind, name, &steps, on_key).unwrap_or_else(fallback)
+    let needle = doc.source(span);
+    place(&files, kind, name, &steps, on_key, needle).unwrap_or_else(fallback)
 }
 
 #[cfg(test)]
@@ -339,7 +366,7 @@ mod tests {
     use crate::yaml::parse_stream;
 
     fn find_text<'t>(text: &'t str, kind: &str, steps: &[Step], on_key: bool) -> Result<&'t str, &'t str> {
-        match find(text, kind, "release-name-web", steps, on_key).unwrap() {
+        match find(text, kind, "release-name-web", steps, on_key, None).unwrap() {
             Ok(s) => Ok(&text[s.start as usize..s.end as usize]),
             Err(s) => Err(&text[s.start as usize..s.end as usize]),
         }

@@ -161,7 +161,9 @@ pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
-fn within(path: &Path, dir: &Path) -> bool {
+/// Whether `path` is `dir` or inside it (both normalised; `.` holds every relative path
+/// that does not climb out).
+pub fn within(path: &Path, dir: &Path) -> bool {
     dir == Path::new(".") && !path.is_absolute() && !path.starts_with("..") || path.starts_with(dir)
 }
 
@@ -183,10 +185,10 @@ pub fn plan(found: &Found, settings: &Settings) -> Plan {
     // Charts: a Chart.yaml under another chart's folder belongs to it (subcharts, examples).
     let chart_dirs: Vec<PathBuf> = all.iter().filter(|p| is_chart_file(p)).map(|p| parent(p)).collect();
     let top_charts: Vec<&PathBuf> =
-        chart_dirs.iter().filter(|d| !chart_dirs.iter().any(|o| o != *d && d.starts_with(o))).collect();
+        chart_dirs.iter().filter(|d| !chart_dirs.iter().any(|o| o != *d && within(d, o))).collect();
     let mut owned: HashSet<PathBuf> = HashSet::new();
     for dir in &top_charts {
-        let files: Vec<&PathBuf> = all.iter().filter(|f| f.starts_with(dir)).collect();
+        let files: Vec<&PathBuf> = all.iter().filter(|f| within(f, dir)).collect();
         owned.extend(files.iter().map(|f| (*f).clone()));
         let wanted = selected_by_walk(dir) || files.iter().any(|f| named.contains(*f));
         if !wanted {
@@ -196,7 +198,23 @@ pub fn plan(found: &Found, settings: &Settings) -> Plan {
         if chart.library {
             continue;
         }
-        plan.units.extend(helm::units(dir, &chart, settings));
+        let units = helm::units(dir, &chart, settings);
+        // A changed values file named on the command line (pre-commit) is rendered too, when no
+        // values set of the config has it already.
+        let rendered_with = |f: &Path| {
+            units.iter().any(|u| matches!(&u.kind, UnitKind::Helm(r) if r.values.iter().any(|v| normalize(v) == f)))
+        };
+        let extra: Vec<Unit> = files
+            .iter()
+            .filter(|f| named.contains(**f) && parent(f) == **dir && helm::is_values_file(f) && !rendered_with(f))
+            .map(|f| {
+                let render =
+                    helm::Render { release: "release-name".into(), values: vec![(*f).clone()], ..Default::default() };
+                helm::unit(dir, render, None)
+            })
+            .collect();
+        plan.units.extend(units);
+        plan.units.extend(extra);
     }
 
     // kustomizations: roots are those no other one builds from.
@@ -425,11 +443,36 @@ fn render_kustomize(unit: &Unit, k: &KustomizeUnit, settings: &Settings) -> Outp
                 .replace(&resource.display().to_string(), &unit.root.display().to_string())
                 .replace(&format!("{}/", wrapper_dir.display()), "")
                 .replace(&format!("{}/", normalize(&cwd).display()), "");
-            let message = shorten(message.trim_start_matches("error: ").trim_start_matches("Error: "));
+            let message = shorten(&kustomize_message(&message));
             let at = kustomize_error_place(k, &message).or_else(|| Some((unit.anchor.clone(), 1)));
             Output::Failed { message, at }
         }
     }
+}
+
+/// kustomize's error without its deprecation warnings and the chain of folders it recursed
+/// through (`accumulating resources from 'x': ... recursed accumulation of path 'x': `).
+fn kustomize_message(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().filter(|l| !l.trim_start().starts_with("# Warning:")).collect();
+    let mut text = lines.join("\n");
+    text = text.trim_start_matches("error: ").trim_start_matches("Error: ").to_string();
+    let nesting = regex::Regex::new(
+        r"(accumulating resources: )?accumulation err='accumulating resources from '[^']*': '[^']*' must resolve to a file': recursed accumulation of path '[^']*': ",
+    )
+    .expect("valid");
+    loop {
+        let next = nesting.replace(&text, "").into_owned();
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    // A missing file, said plainly (kustomize repeats it twice inside its chain).
+    let missing = regex::Regex::new(r"lstat ([^:']+): no such file or directory").expect("valid");
+    if let Some(c) = missing.captures(&text) {
+        return format!("`{}` does not exist", &c[1]);
+    }
+    text.trim_end_matches('\'').to_string()
 }
 
 /// kustomize nests its errors and may print its whole configuration: keep the start (what

@@ -59,7 +59,7 @@ pub fn write_files(dir: &Path, spec: &str) {
 pub fn rollcheck_json(dir: &Path, args: &[&str], path: &std::ffi::OsStr) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_rollcheck"))
         .current_dir(dir)
-        .args(["--no-config", "--format", "json"])
+        .args(["--format", "json"])
         .args(args)
         .env("PATH", path)
         .output()
