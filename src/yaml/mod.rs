@@ -1,6 +1,7 @@
 //! YAML with positions: the parser adapter, Kubernetes scalar resolution and the tree.
 
 mod json;
+mod kubectl;
 mod parse;
 pub mod resolve;
 mod tree;
