@@ -238,15 +238,17 @@ pub fn unknown_escape(source: &str) -> Option<usize> {
 /// (header line end, span end)): a tab at the start of a line in block context, and a tab in a
 /// block scalar's indentation.
 /// Blank lines right after a plain scalar are read by go-yaml's plain scalar scanner, which
-/// refuses a tab only in column 0 there (`plain_ends`: where plain scalars end, sorted); the
-/// real limit is the parent's indentation plus one, so this errs on the side of accepting.
+/// refuses a tab there only left of the scalar's indentation (its parent's plus one).
+/// `plains` are the plain scalars in block context, (start, end), sorted by end. The parent's
+/// indentation is taken as that of the line the scalar starts on when something precedes it
+/// there (`key: value`, `- value`), and as 0 otherwise: this errs on the side of accepting.
 pub fn tab_refusals(
     text: &str,
     start: usize,
     end: usize,
     exempt: &[(usize, usize)],
     blocks: &[(usize, usize)],
-    plain_ends: &[usize],
+    plains: &[(usize, usize)],
 ) -> Option<(usize, &'static str)> {
     let bytes = text.as_bytes();
     if memchr::memchr(b'\t', &bytes[start..end]).is_none() {
@@ -254,17 +256,23 @@ pub fn tab_refusals(
     }
     let inside = |ranges: &[(usize, usize)], at: usize| ranges.iter().any(|&(s, e)| s < at && at < e);
     let mut line = start;
-    let mut after_plain = false;
+    // After a plain scalar: the columns left of which a tab is refused.
+    let mut after_plain: Option<usize> = None;
     while line < end {
         let line_end = memchr::memchr(b'\n', &bytes[line..end]).map_or(end, |i| line + i + 1);
         let spaces = bytes[line..line_end].iter().take_while(|&&b| b == b' ').count();
         let content = text[line..line_end].trim_end();
         let blank = content.trim_start().is_empty();
         if !blank {
-            after_plain = plain_ends.binary_search(&(line + content.len())).is_ok();
+            after_plain = plains.binary_search_by_key(&(line + content.len()), |p| p.1).ok().map(|i| {
+                let start = plains[i].0;
+                let first = text[..start].rfind('\n').map_or(0, |n| n + 1);
+                let lead = bytes[first..start].iter().take_while(|&&b| b == b' ').count();
+                if first + lead == start { 1 } else { lead + 1 }
+            });
         }
         if bytes.get(line + spaces) == Some(&b'\t')
-            && !(blank && after_plain && spaces > 0)
+            && !(blank && after_plain.is_some_and(|limit| spaces >= limit))
             && !inside(exempt, line + spaces)
             && !blocks.iter().any(|&(s, e)| s <= line && line < e)
         {
@@ -325,11 +333,15 @@ mod tests {
         assert!(tab_refusals(t, 0, t.len(), &[], &[(5, t.len())], &[]).is_some());
         let t = "a: |\n  x\n  \t\n  y\n";
         assert!(tab_refusals(t, 0, t.len(), &[], &[(5, t.len())], &[]).is_none());
-        // After a plain scalar, a tab past column 0 on a blank line is read as white space.
+        // After a plain scalar, a tab right of the scalar's indentation is white space.
         let t = "a: 1\n \t\nb: 2\n";
-        assert!(tab_refusals(t, 0, t.len(), &[], &[], &[4]).is_none());
+        assert!(tab_refusals(t, 0, t.len(), &[], &[], &[(3, 4)]).is_none());
         let t = "a: 1\n\t\nb: 2\n";
-        assert!(tab_refusals(t, 0, t.len(), &[], &[], &[4]).is_some());
+        assert!(tab_refusals(t, 0, t.len(), &[], &[], &[(3, 4)]).is_some());
+        let t = "x:\n  a: 1\n \t\n  b: 2\n";
+        assert!(tab_refusals(t, 0, t.len(), &[], &[], &[(8, 9)]).is_some());
+        let t = "x:\n  a: 1\n   \t\n  b: 2\n";
+        assert!(tab_refusals(t, 0, t.len(), &[], &[], &[(8, 9)]).is_none());
         assert!(anchor_name_ok("an:chor") && !anchor_name_ok("a:") && !anchor_name_ok(":x") && anchor_name_ok("base-1"));
     }
 }

@@ -170,7 +170,12 @@ impl Builder {
                 if strict && let Some((at, message)) = self.key_refusal(children.start as usize, flow) {
                     return Err(SyntaxError { span: Span::new(at, (at + 1).min(file_end).max(at)), message: message.into() });
                 }
+                let before = self.duplicate_keys.len();
                 self.record_duplicates(children.start as usize);
+                let mut children = children;
+                if self.duplicate_keys.len() > before {
+                    children.len = self.drop_overridden(children.start as usize) as u32;
+                }
                 (true, children, start, anchor, flow, last)
             }
         };
@@ -250,6 +255,26 @@ impl Builder {
             }
         }
         None
+    }
+
+    /// Drops the entries of the mapping at `pairs[first..]` whose key is repeated later: kubectl
+    /// keeps the last value, and nothing should be checked in a value it discards. Returns the
+    /// number of entries left.
+    fn drop_overridden(&mut self, first: usize) -> usize {
+        let keys: Vec<Option<String>> =
+            self.pairs[first..].iter().map(|&(k, _)| self.key_text(k).map(|t| t.into_owned())).collect();
+        let keep: Vec<bool> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| k.as_deref().is_none_or(|k| k == "<<" || !keys[i + 1..].iter().any(|l| l.as_deref() == Some(k))))
+            .collect();
+        let mut i = 0;
+        self.pairs.retain(|_| {
+            let idx = i;
+            i += 1;
+            idx < first || keep[idx - first]
+        });
+        self.pairs.len() - first
     }
 
     /// Records repeated keys of the mapping whose entries are `pairs[first..]`. Small mappings
@@ -557,14 +582,14 @@ fn read_first_document(
     let mut exempt: Vec<(usize, usize)> = Vec::new();
     let mut blocks: Vec<(usize, usize)> = Vec::new();
     let mut flow_open: Vec<usize> = Vec::new();
-    let mut plain_ends: Vec<usize> = Vec::new();
+    let mut plains: Vec<(usize, usize)> = Vec::new();
     // A piece that is JSON is read as JSON by kubectl: go-yaml's strictness does not apply.
     let strict = !is_json(cur);
 
     // Ends the piece with its document (go-yaml reads nothing after it), after the tab check.
     let finish = |b: Builder, end: usize, scan_end: usize, seen: Seen<'_>, pending: Pending| {
         if let Some((at, message)) =
-            kubectl::tab_refusals(cur, 0, scan_end.min(cur.len()), seen.exempt, seen.blocks, seen.plain_ends).filter(|_| strict)
+            kubectl::tab_refusals(cur, 0, scan_end.min(cur.len()), seen.exempt, seen.blocks, seen.plains).filter(|_| strict)
         {
             return error_at(at, message.into(), pending);
         }
@@ -590,7 +615,7 @@ fn read_first_document(
                     if let Some(root) = b.root.filter(|_| b.stack.is_empty() && !err.info().contains("mapping values")) {
                         // go-yaml stops after the first document: what follows is not read.
                         let end = b.nodes[root.0 as usize].span.end as usize;
-                        return finish(b, end, at, Seen { exempt: &exempt, blocks: &blocks, plain_ends: &plain_ends }, pending);
+                        return finish(b, end, at, Seen { exempt: &exempt, blocks: &blocks, plains: &plains }, pending);
                     }
                     doc = Some(b);
                 }
@@ -638,7 +663,7 @@ fn read_first_document(
                         .max(sp.end as usize);
                     // After an explicit `...` go-yaml reads nothing more.
                     let scan_end = if range.1 > range.0 { range.0 } else { cur.len() };
-                    return finish(b, end, scan_end, Seen { exempt: &exempt, blocks: &blocks, plain_ends: &plain_ends }, pending);
+                    return finish(b, end, scan_end, Seen { exempt: &exempt, blocks: &blocks, plains: &plains }, pending);
                 }
             }
             Event::Comment(comment, _) => {
@@ -682,7 +707,7 @@ fn read_first_document(
                     _ => {}
                 }
                 if style == ScalarStyle::Plain && flow_open.is_empty() {
-                    plain_ends.push(range.1);
+                    plains.push(range);
                 }
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
@@ -766,7 +791,7 @@ fn read_first_document(
     match doc {
         Some(b) if b.root.is_some() && b.stack.is_empty() => {
             let end = b.root.map_or(0, |r| b.nodes[r.0 as usize].span.end as usize);
-            finish(b, end, cur.len(), Seen { exempt: &exempt, blocks: &blocks, plain_ends: &plain_ends }, pending)
+            finish(b, end, cur.len(), Seen { exempt: &exempt, blocks: &blocks, plains: &plains }, pending)
         }
         _ => Read::Done { document: None, error: None, pending },
     }
@@ -776,7 +801,7 @@ fn read_first_document(
 struct Seen<'a> {
     exempt: &'a [(usize, usize)],
     blocks: &'a [(usize, usize)],
-    plain_ends: &'a [usize],
+    plains: &'a [(usize, usize)],
 }
 
 /// Whether the piece is JSON (kubectl tries JSON first for text starting with `{`).
