@@ -503,7 +503,7 @@ impl Index {
         let Some(text) = self.controller_config().and_then(|c| c.get(&["data", key])).and_then(|v| v.text()) else {
             return Vec::new();
         };
-        let stream = crate::yaml::parse_stream(std::sync::Arc::from(&*text));
+        let stream = crate::yaml::parse_stream(std::sync::Arc::from(text));
         stream
             .documents
             .iter()

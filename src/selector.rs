@@ -33,9 +33,12 @@ pub struct SelectorError<'a> {
 /// A label map read from YAML: keys and the text of their values.
 pub fn labels_of(node: Option<NodeRef<'_>>) -> Vec<(String, String)> {
     node.map(|n| {
-        n.merged_entries().into_iter().filter_map(|(k, v)| Some((k.key_text()?.into_owned(), v.text()?.to_string()))).collect()
+        n.merged_entries()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.key_text()?.into_owned(), v.text()?.to_string())))
+            .collect()
     })
-        .unwrap_or_default()
+    .unwrap_or_default()
 }
 
 pub fn label_value<'l>(labels: &'l [(String, String)], key: &str) -> Option<&'l str> {

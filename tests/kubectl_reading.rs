@@ -18,7 +18,11 @@ fn cases() -> Vec<(&'static str, String, bool)> {
     let cm = |body: &str| format!("{HEAD}{body}");
     vec![
         // Accepted by go-yaml, refused by YAML 1.2 parsers.
-        ("quoted continuation at the key's column", cm("spec:\n  list:\n  - description: 'a\n  b\n  c'\n    type: x\n"), true),
+        (
+            "quoted continuation at the key's column",
+            cm("spec:\n  list:\n  - description: 'a\n  b\n  c'\n    type: x\n"),
+            true,
+        ),
         ("quoted continuation at column 0", cm("data:\n  a: \"one\ntwo\"\n"), true),
         ("comment glued to a closing quote", cm("data:\n  a: \"v\"# note\n"), true),
         ("comment glued to a closing bracket", cm("spec:\n  a: [x, y]# note\n"), true),
@@ -31,7 +35,11 @@ fn cases() -> Vec<(&'static str, String, bool)> {
         ("tab right of a plain value's indentation", cm("data:\n  a: b\n   \t\n  c: d\n"), true),
         ("document after ... without ---", cm("data:\n  a: b\n...\nkind: Foo\nbroken: [\n"), true),
         ("anchor name followed by a colon", cm("data:\n  a: &an:chor value\n"), true),
-        ("JSON document", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"x\"}}\n".into(), true),
+        (
+            "JSON document",
+            "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"x\"}}\n".into(),
+            true,
+        ),
         ("merge key", cm("base: &b {k: v}\ndata:\n  <<: *b\n  a: b\n"), true),
         // Refused by go-yaml, accepted by YAML 1.2 parsers.
         ("tab-only line after a value", cm("data:\n  a: b\n\t\n  c: d\n"), false),
@@ -71,10 +79,18 @@ fn each_class_gets_kubectl_verdict() {
     for (name, text, accepts) in cases() {
         let found = syntax(&text);
         if found.is_empty() != accepts {
-            wrong.push(format!("{name}: kubectl {}, rollcheck {:?}", if accepts { "accepts" } else { "refuses" }, found.first().map(|d| &d.message)));
+            wrong.push(format!(
+                "{name}: kubectl {}, rollcheck {:?}",
+                if accepts { "accepts" } else { "refuses" },
+                found.first().map(|d| &d.message)
+            ));
         }
         for d in &found {
-            assert!(d.message.contains("kubectl") || !accepts, "{name}: `{}` does not say why in kubectl's terms", d.message);
+            assert!(
+                d.message.contains("kubectl") || !accepts,
+                "{name}: `{}` does not say why in kubectl's terms",
+                d.message
+            );
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -120,7 +136,12 @@ fn cases_match_real_kubectl() {
         let (accepts, stderr) = kubectl_reads(&kubectl, &path);
         let ours = syntax(&text);
         if accepts != ours.is_empty() {
-            wrong.push(format!("{name}: kubectl {} ({}), rollcheck {:?}", if accepts { "accepts" } else { "refuses" }, stderr.trim(), ours.first().map(|d| &d.message)));
+            wrong.push(format!(
+                "{name}: kubectl {} ({}), rollcheck {:?}",
+                if accepts { "accepts" } else { "refuses" },
+                stderr.trim(),
+                ours.first().map(|d| &d.message)
+            ));
         }
         assert_eq!(accepts, expected, "{name}: kubectl's verdict changed ({})", stderr.trim());
     }
@@ -130,7 +151,9 @@ fn cases_match_real_kubectl() {
 #[test]
 fn a_document_after_dots_is_not_linted() {
     // kubectl reads the first document of each `---` piece only.
-    let text = format!("{HEAD}data:\n  a: b\n...\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec: {{}}\n");
+    let text = format!(
+        "{HEAD}data:\n  a: b\n...\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec: {{}}\n"
+    );
     let found = lint(&text);
     assert!(found.iter().all(|d| d.rule != "yaml-syntax" && !d.message.contains("Rollout")), "{found:?}");
 }
@@ -164,5 +187,11 @@ fn duplicate_keys_name_the_tools_and_the_object() {
 fn errors_say_kubectl_stops_there() {
     let found = syntax(&format!("{HEAD}data: {{a: [b\n"));
     assert_eq!(found.len(), 1);
-    assert!(found[0].help.as_deref().unwrap_or_default().contains("kubectl applies the documents before this one and stops here"));
+    assert!(
+        found[0]
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("kubectl applies the documents before this one and stops here")
+    );
 }

@@ -134,10 +134,12 @@ spec:
         - plugin:
             name: acme/step
 ";
-    let found: Vec<_> = lint(text).into_iter().filter(|d| d.message.contains("not configured")).map(|d| d.message).collect();
+    let found: Vec<_> =
+        lint(text).into_iter().filter(|d| d.message.contains("not configured")).map(|d| d.message).collect();
     assert!(found.is_empty(), "{found:?}");
     let missing = text.replace("name: acme/step", "name: acme/other");
-    let found: Vec<_> = lint(&missing).into_iter().filter(|d| d.message.contains("not configured")).map(|d| d.message).collect();
+    let found: Vec<_> =
+        lint(&missing).into_iter().filter(|d| d.message.contains("not configured")).map(|d| d.message).collect();
     assert_eq!(found.len(), 1, "{found:?}");
 }
 
@@ -178,7 +180,9 @@ fn nan_guard_says_what_the_controller_does() {
         assert!(messages(&template(PROM, guarded), "promql-nan-guard").is_empty(), "{guarded}");
     }
     let or_vector = PROM.replace("sum(rate(requests[5m]))", "sum(rate(requests[5m])) or vector(0)");
-    assert!(messages(&template(&or_vector, "      successCondition: result[0] < 0.05\n"), "promql-nan-guard").is_empty());
+    assert!(
+        messages(&template(&or_vector, "      successCondition: result[0] < 0.05\n"), "promql-nan-guard").is_empty()
+    );
 }
 
 #[test]

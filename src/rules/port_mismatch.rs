@@ -95,9 +95,9 @@ fn check_service(cx: &mut IndexCx<'_>) {
         .of_kind("Rollout", namespace)
         .filter(|r| {
             let strategy = r.get(&["spec", "strategy"]);
-            crate::refs::SERVICE_ROLES
-                .iter()
-                .any(|(_, path)| strategy.and_then(|s| s.path(path)).and_then(|n| n.as_str()) == Some(obj.name.as_str()))
+            crate::refs::SERVICE_ROLES.iter().any(|(_, path)| {
+                strategy.and_then(|s| s.path(path)).and_then(|n| n.as_str()) == Some(obj.name.as_str())
+            })
         })
         .map(|r| r.id)
         .collect();

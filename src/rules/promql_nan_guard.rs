@@ -47,9 +47,15 @@ fn check(cx: &mut Cx<'_>) {
         // What the controller does with NaN (every comparison false) and with no data
         // (`result[0]` on an empty result is an evaluation error): utils/evaluate.EvaluateResult.
         let outcome = match (success.is_some(), failure.is_some()) {
-            (true, false) => "NaN fails the success condition, so the measurement fails; no data makes `result[0]` an error",
-            (false, true) => "NaN makes the failure condition false, so the measurement counts as a success whatever the release does; no data makes `result[0]` an error",
-            (true, true) => "NaN makes both conditions false, so the measurement is inconclusive and the rollout pauses; no data makes `result[0]` an error",
+            (true, false) => {
+                "NaN fails the success condition, so the measurement fails; no data makes `result[0]` an error"
+            }
+            (false, true) => {
+                "NaN makes the failure condition false, so the measurement counts as a success whatever the release does; no data makes `result[0]` an error"
+            }
+            (true, true) => {
+                "NaN makes both conditions false, so the measurement is inconclusive and the rollout pauses; no data makes `result[0]` an error"
+            }
             (false, false) => continue,
         };
         let name = metric.get_str("name").unwrap_or("?");

@@ -251,9 +251,7 @@ pub fn tab_refusals(
     plains: &[(usize, usize)],
 ) -> Option<(usize, &'static str)> {
     let bytes = text.as_bytes();
-    if memchr::memchr(b'\t', &bytes[start..end]).is_none() {
-        return None;
-    }
+    memchr::memchr(b'\t', &bytes[start..end])?;
     let inside = |ranges: &[(usize, usize)], at: usize| ranges.iter().any(|&(s, e)| s < at && at < e);
     let mut line = start;
     // After a plain scalar: the columns left of which a tab is refused.
@@ -272,7 +270,7 @@ pub fn tab_refusals(
             });
         }
         if bytes.get(line + spaces) == Some(&b'\t')
-            && !(blank && after_plain.is_some_and(|limit| spaces >= limit))
+            && (!blank || after_plain.is_none_or(|limit| spaces < limit))
             && !inside(exempt, line + spaces)
             && !blocks.iter().any(|&(s, e)| s <= line && line < e)
         {
@@ -342,6 +340,8 @@ mod tests {
         assert!(tab_refusals(t, 0, t.len(), &[], &[], &[(8, 9)]).is_some());
         let t = "x:\n  a: 1\n   \t\n  b: 2\n";
         assert!(tab_refusals(t, 0, t.len(), &[], &[], &[(8, 9)]).is_none());
-        assert!(anchor_name_ok("an:chor") && !anchor_name_ok("a:") && !anchor_name_ok(":x") && anchor_name_ok("base-1"));
+        assert!(
+            anchor_name_ok("an:chor") && !anchor_name_ok("a:") && !anchor_name_ok(":x") && anchor_name_ok("base-1")
+        );
     }
 }

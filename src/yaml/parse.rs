@@ -156,19 +156,24 @@ impl Builder {
         let file_end = self.origin + self.text.len();
         let (map, children, start, anchor, flow, last) = match frame {
             Frame::Seq { start, anchor, flow, first } => {
-                let children = Children { start: self.items.len() as u32, len: (self.scratch_items.len() - first) as u32 };
+                let children =
+                    Children { start: self.items.len() as u32, len: (self.scratch_items.len() - first) as u32 };
                 let last = self.scratch_items.last().copied().filter(|_| children.len > 0);
                 let Builder { items, scratch_items, .. } = self;
                 items.extend(scratch_items.drain(first..));
                 (false, children, start, anchor, flow, last)
             }
             Frame::Map { start, anchor, flow, first, .. } => {
-                let children = Children { start: self.pairs.len() as u32, len: (self.scratch_pairs.len() - first) as u32 };
+                let children =
+                    Children { start: self.pairs.len() as u32, len: (self.scratch_pairs.len() - first) as u32 };
                 let last = self.scratch_pairs.last().map(|e| e.1).filter(|_| children.len > 0);
                 let Builder { pairs, scratch_pairs, .. } = self;
                 pairs.extend(scratch_pairs.drain(first..));
                 if strict && let Some((at, message)) = self.key_refusal(children.start as usize, flow) {
-                    return Err(SyntaxError { span: Span::new(at, (at + 1).min(file_end).max(at)), message: message.into() });
+                    return Err(SyntaxError {
+                        span: Span::new(at, (at + 1).min(file_end).max(at)),
+                        message: message.into(),
+                    });
                 }
                 let before = self.duplicate_keys.len();
                 self.record_duplicates(children.start as usize);
@@ -266,7 +271,9 @@ impl Builder {
         let keep: Vec<bool> = keys
             .iter()
             .enumerate()
-            .map(|(i, k)| k.as_deref().is_none_or(|k| k == "<<" || !keys[i + 1..].iter().any(|l| l.as_deref() == Some(k))))
+            .map(|(i, k)| {
+                k.as_deref().is_none_or(|k| k == "<<" || !keys[i + 1..].iter().any(|l| l.as_deref() == Some(k)))
+            })
             .collect();
         let mut i = 0;
         self.pairs.retain(|_| {
@@ -304,7 +311,6 @@ impl Builder {
         self.duplicate_keys.extend(found);
     }
 }
-
 
 /// Where a borrowed value sits in the source, when it is a plain slice of it.
 fn source_slice(text: &str, value: &str) -> Option<Span> {
@@ -502,7 +508,7 @@ fn parse_piece<T>(
                     out.errors.push(e);
                 }
                 if let Some(doc) = document {
-                    out.documents.push(map(doc));
+                    out.documents.push(map(*doc));
                 }
                 return;
             }
@@ -537,7 +543,7 @@ fn parse_piece<T>(
 }
 
 enum Read {
-    Done { document: Option<Document>, error: Option<SyntaxError>, pending: Pending },
+    Done { document: Option<Box<Document>>, error: Option<SyntaxError>, pending: Pending },
     Fix(Vec<kubectl::Edit>),
 }
 
@@ -589,11 +595,12 @@ fn read_first_document(
     // Ends the piece with its document (go-yaml reads nothing after it), after the tab check.
     let finish = |b: Builder, end: usize, scan_end: usize, seen: Seen<'_>, pending: Pending| {
         if let Some((at, message)) =
-            kubectl::tab_refusals(cur, 0, scan_end.min(cur.len()), seen.exempt, seen.blocks, seen.plains).filter(|_| strict)
+            kubectl::tab_refusals(cur, 0, scan_end.min(cur.len()), seen.exempt, seen.blocks, seen.plains)
+                .filter(|_| strict)
         {
             return error_at(at, message.into(), pending);
         }
-        Read::Done { document: Some(b.finish(end)), error: None, pending }
+        Read::Done { document: Some(Box::new(b.finish(end))), error: None, pending }
     };
 
     loop {
@@ -612,7 +619,8 @@ fn read_first_document(
                             }
                         }
                     }
-                    if let Some(root) = b.root.filter(|_| b.stack.is_empty() && !err.info().contains("mapping values")) {
+                    if let Some(root) = b.root.filter(|_| b.stack.is_empty() && !err.info().contains("mapping values"))
+                    {
                         // go-yaml stops after the first document: what follows is not read.
                         let end = b.nodes[root.0 as usize].span.end as usize;
                         return finish(b, end, at, Seen { exempt: &exempt, blocks: &blocks, plains: &plains }, pending);
@@ -621,7 +629,8 @@ fn read_first_document(
                 }
                 let cx = kubectl::Context {
                     last_event_end,
-                    in_flow: doc.as_ref().is_some_and(|b| b.stack.iter().any(Frame::flow)) || flow_context_before(cur, at),
+                    in_flow: doc.as_ref().is_some_and(|b| b.stack.iter().any(Frame::flow))
+                        || flow_context_before(cur, at),
                 };
                 if let Some(edits) = kubectl::fix_for(&err.info(), cur, at, &cx) {
                     return Read::Fix(edits);
@@ -663,7 +672,13 @@ fn read_first_document(
                         .max(sp.end as usize);
                     // After an explicit `...` go-yaml reads nothing more.
                     let scan_end = if range.1 > range.0 { range.0 } else { cur.len() };
-                    return finish(b, end, scan_end, Seen { exempt: &exempt, blocks: &blocks, plains: &plains }, pending);
+                    return finish(
+                        b,
+                        end,
+                        scan_end,
+                        Seen { exempt: &exempt, blocks: &blocks, plains: &plains },
+                        pending,
+                    );
                 }
             }
             Event::Comment(comment, _) => {
@@ -684,14 +699,14 @@ fn read_first_document(
                     }
                 }
             }
-            Event::Anchor(_, name) => {
-                if !kubectl::anchor_name_ok(&name) && strict {
-                    return error_at(
-                        range.0,
-                        format!("kubectl refuses the anchor `&{name}`: go-yaml reads only letters, digits, `_` and `-` in an anchor name"),
-                        Pending::default(),
-                    );
-                }
+            Event::Anchor(_, name) if strict && !kubectl::anchor_name_ok(&name) => {
+                return error_at(
+                    range.0,
+                    format!(
+                        "kubectl refuses the anchor `&{name}`: go-yaml reads only letters, digits, `_` and `-` in an anchor name"
+                    ),
+                    Pending::default(),
+                );
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let Some(b) = doc.as_mut() else { continue };
@@ -755,7 +770,8 @@ fn read_first_document(
                 if let Err(error) = b.end_collection(sp, strict) {
                     return Read::Done { document: None, error: Some(error), pending: Pending::default() };
                 }
-                if flow && let Some(open) = flow_open.pop()
+                if flow
+                    && let Some(open) = flow_open.pop()
                     && flow_open.is_empty()
                 {
                     exempt.push((open, range.1));
@@ -767,7 +783,9 @@ fn read_first_document(
                 if !kubectl::anchor_name_ok(name) && strict {
                     return error_at(
                         range.0,
-                        format!("kubectl refuses the alias `*{name}`: go-yaml reads only letters, digits, `_` and `-` in an anchor name"),
+                        format!(
+                            "kubectl refuses the alias `*{name}`: go-yaml reads only letters, digits, `_` and `-` in an anchor name"
+                        ),
                         Pending::default(),
                     );
                 }
@@ -813,9 +831,10 @@ fn is_json(cur: &str) -> bool {
 /// Whether `at` is on or after a `...` line (a document end marker).
 fn after_document_end(cur: &str, at: usize) -> bool {
     let at = at.min(cur.len());
-    cur[..at].split_inclusive('\n').chain(std::iter::once(&cur[line_start(cur, at)..at])).any(|l| {
-        l.starts_with("...") && matches!(l.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
-    })
+    cur[..at]
+        .split_inclusive('\n')
+        .chain(std::iter::once(&cur[line_start(cur, at)..at]))
+        .any(|l| l.starts_with("...") && matches!(l.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\n' | b'\r')))
 }
 
 fn line_start(text: &str, at: usize) -> usize {
@@ -872,9 +891,9 @@ fn scalar_refusal(value: &str, style: ScalarStyle, in_flow: bool, source: &str) 
             }
             None
         }
-        ScalarStyle::DoubleQuoted if source.contains("\\/") && kubectl::unknown_escape(source).is_some() => {
-            Some("kubectl refuses the escape `\\/`: go-yaml does not know it (found unknown escape character); write `/`")
-        }
+        ScalarStyle::DoubleQuoted if source.contains("\\/") && kubectl::unknown_escape(source).is_some() => Some(
+            "kubectl refuses the escape `\\/`: go-yaml does not know it (found unknown escape character); write `/`",
+        ),
         _ => None,
     }
 }
