@@ -92,7 +92,7 @@ fn check_service(cx: &mut IndexCx<'_>) {
     // `rollouts-pod-template-hash` to their selectors.
     let namespace = obj.namespace.as_deref();
     let owners: Vec<_> = index
-        .of_kind("Rollout", namespace)
+        .of_kind(obj, "Rollout", namespace)
         .filter(|r| {
             let strategy = r.get(&["spec", "strategy"]);
             crate::refs::SERVICE_ROLES.iter().any(|(_, path)| {
@@ -102,7 +102,7 @@ fn check_service(cx: &mut IndexCx<'_>) {
         .map(|r| r.id)
         .collect();
     let templates: Vec<&PodTemplate> = index
-        .templates_matching(namespace, &selector)
+        .templates_matching(obj, namespace, &selector)
         .filter(|t| owners.is_empty() || owners.contains(&t.owner))
         .filter(|t| !is_helm_test_hook(index.object(t.owner)))
         .collect();
