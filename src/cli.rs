@@ -14,8 +14,8 @@ use crate::lint::{Options, Retention, lint_plan};
 use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover, find};
 use crate::report::Format;
 use crate::rules;
-use crate::unit;
 use crate::schema::Registry;
+use crate::unit;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -127,8 +127,19 @@ pub fn parse(text: &str, name: &str, base: &Path) -> Result<Config, Vec<ConfigEr
     if p.errors.is_empty() { Ok(config) } else { Err(p.errors) }
 }
 
-const TOP_KEYS: &[&str] =
-    &["rules", "overrides", "exclude", "namespace", "context", "crds", "external", "fail-on", "tools", "charts", "render"];
+const TOP_KEYS: &[&str] = &[
+    "rules",
+    "overrides",
+    "exclude",
+    "namespace",
+    "context",
+    "crds",
+    "external",
+    "fail-on",
+    "tools",
+    "charts",
+    "render",
+];
 
 struct Reader<'s> {
     source: &'s SourceFile,
@@ -256,11 +267,15 @@ impl Reader<'_> {
                     Some("set") => chart.set = self.strings(v, "set"),
                     Some("values") => {
                         if !v.is_seq() {
-                            self.error(v.span(), "`values` is a list of values sets: a file, or a list of files".into());
+                            self.error(
+                                v.span(),
+                                "`values` is a list of values sets: a file, or a list of files".into(),
+                            );
                             continue;
                         }
                         for set in v.items() {
-                            let files = if set.is_seq() { self.strings(set, "values") } else { self.strings(set, "values") };
+                            let files =
+                                if set.is_seq() { self.strings(set, "values") } else { self.strings(set, "values") };
                             chart.values_sets.push(files.iter().map(|f| base.join(f)).collect());
                         }
                     }

@@ -620,12 +620,10 @@ impl Index {
             None => Box::new(self.templates_by_namespace.get(key([namespace, None, None]))),
         };
         let namespace = namespace.map(Shared::new);
-        candidates
-            .map(|&i| &self.templates[i as usize])
-            .filter(move |t| {
-                let owner = &self.objects[t.owner.0 as usize];
-                owner.namespace == namespace && self.together(from, owner) && selector.matches(&t.labels)
-            })
+        candidates.map(|&i| &self.templates[i as usize]).filter(move |t| {
+            let owner = &self.objects[t.owner.0 as usize];
+            owner.namespace == namespace && self.together(from, owner) && selector.matches(&t.labels)
+        })
     }
 
     /// Pod templates applied with `from` in a namespace, for "closest match" explanations.

@@ -119,7 +119,9 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                 let mut d = Diagnostic::new("render-failed", Severity::Error, FileId(0), Span::default(), "");
                 d.message = format!("`{}` failed: {message}", u.label);
                 d.help(match u.kind {
-                    unit::UnitKind::Helm(_) => "fix the chart so that `helm template` renders it; rollcheck lints what it renders",
+                    unit::UnitKind::Helm(_) => {
+                        "fix the chart so that `helm template` renders it; rollcheck lints what it renders"
+                    }
                     _ => "fix the kustomization so that `kustomize build` builds it; rollcheck lints what it builds",
                 });
                 let (file, line) = at.unwrap_or_else(|| (u.anchor.clone(), 1));
@@ -268,10 +270,7 @@ struct ObjectPass<'a> {
 
 impl<'a> ObjectPass<'a> {
     /// `linted`: each file's id, the path its settings follow and its unit's namespace.
-    fn new(
-        options: &'a Options,
-        linted: impl Iterator<Item = (FileId, String, Option<Arc<str>>)>,
-    ) -> ObjectPass<'a> {
+    fn new(options: &'a Options, linted: impl Iterator<Item = (FileId, String, Option<Arc<str>>)>) -> ObjectPass<'a> {
         let mut settings: Vec<_> =
             linted.map(|(id, name, namespace)| (id, options.config.effective(&name), namespace)).collect();
         settings.sort_by_key(|(id, _, _)| *id);

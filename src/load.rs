@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile, Span};
 use crate::suppress::Suppression;
-use crate::yaml::{Document, NodeId, parse_stream_map};
+use crate::yaml::{Document, NodeId, Reading, parse_stream_map};
 
 /// Files larger than this are refused unless `--max-file-size` says otherwise.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
@@ -259,8 +259,7 @@ pub fn find(paths: &[String], excludes: &GlobSet, around: bool) -> (crate::unit:
     if around && !found.named.is_empty() {
         let cwd = std::env::current_dir().unwrap_or_default();
         let absolute = found.named.iter().any(|p| p.is_absolute());
-        let mut repositories: Vec<PathBuf> =
-            found.named.iter().map(|f| crate::unit::repository_root(f)).collect();
+        let mut repositories: Vec<PathBuf> = found.named.iter().map(|f| crate::unit::repository_root(f)).collect();
         repositories.sort();
         repositories.dedup();
         for repo in repositories {
@@ -591,7 +590,7 @@ fn parse_piece(id: FileId, text: Arc<str>, origin: usize, pass: Option<&dyn Docu
         piece.refusal = Some((2, d));
         return piece;
     }
-    let stream = parse_stream_map(text.clone(), origin, &|doc| {
+    let stream = parse_stream_map(text.clone(), origin, Reading::Kubectl, &|doc| {
         let mut found = Vec::new();
         duplicate_keys(id, &doc, &mut found);
         let suppressions = crate::suppress::from_comments(id, &text, origin, &doc);

@@ -31,7 +31,13 @@ fn check(cx: &mut IndexCx<'_>) {
         }
         let d = cx.report(
             obj.doc.node(r.at),
-            format!("{} `{}` has {} different definitions equally near this {}", r.kind, r.name, differing.len() + 1, obj.kind),
+            format!(
+                "{} `{}` has {} different definitions equally near this {}",
+                r.kind,
+                r.name,
+                differing.len() + 1,
+                obj.kind
+            ),
         );
         d.label(format!("{} could mean any of them", r.role))
             .help("keep the definition that is applied with this object in its folder (or one inside it), or lint the apps one by one");

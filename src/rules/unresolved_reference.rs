@@ -48,7 +48,9 @@ fn check(cx: &mut IndexCx<'_>) {
                     format!("{} `{s}` is defined here", r.kind),
                 );
             }
-            None if r.kind == "AnalysisTemplate" && index.get_near(obj, "ClusterAnalysisTemplate", None, &r.name).is_some() => {
+            None if r.kind == "AnalysisTemplate"
+                && index.get_near(obj, "ClusterAnalysisTemplate", None, &r.name).is_some() =>
+            {
                 d.help("a ClusterAnalysisTemplate has this name: add `clusterScope: true` to the reference");
             }
             None => {

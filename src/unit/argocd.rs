@@ -207,10 +207,8 @@ fn settings_of(source: NodeRef<'_>, folder: &Path, cwd: &Path) -> SourceSettings
         s.exclude = d.get_str("exclude").map(str::to_string);
     }
     if let Some(h) = source.get("helm") {
-        let mut render = helm::Render {
-            release: h.get_str("releaseName").unwrap_or_default().to_string(),
-            ..Default::default()
-        };
+        let mut render =
+            helm::Render { release: h.get_str("releaseName").unwrap_or_default().to_string(), ..Default::default() };
         for v in h.get("valueFiles").into_iter().flat_map(|v| v.items()).filter_map(|v| v.as_str()) {
             render.values.push(normalize(&super::relative_to(&normalize(&folder.join(v)), cwd)));
         }
@@ -233,7 +231,13 @@ fn settings_of(source: NodeRef<'_>, folder: &Path, cwd: &Path) -> SourceSettings
             name_prefix: k.get_str("namePrefix").map(str::to_string),
             name_suffix: k.get_str("nameSuffix").map(str::to_string),
             namespace: k.get_str("namespace").map(str::to_string),
-            images: k.get("images").into_iter().flat_map(|i| i.items()).filter_map(|i| i.as_str()).map(str::to_string).collect(),
+            images: k
+                .get("images")
+                .into_iter()
+                .flat_map(|i| i.items())
+                .filter_map(|i| i.as_str())
+                .map(str::to_string)
+                .collect(),
             common_labels: k
                 .get("commonLabels")
                 .into_iter()
@@ -251,7 +255,8 @@ mod tests {
 
     #[test]
     fn images_take_argo_cd_forms() {
-        let e = KustomizeEdits { images: vec!["web=reg:5000/web:v2".into(), "api@sha256:ab".into()], ..Default::default() };
+        let e =
+            KustomizeEdits { images: vec!["web=reg:5000/web:v2".into(), "api@sha256:ab".into()], ..Default::default() };
         let yaml = e.yaml();
         assert!(yaml.contains("name: \"web\"\n    newName: \"reg:5000/web\"\n    newTag: \"v2\""), "{yaml}");
         assert!(yaml.contains("name: \"api\"\n    newName: \"api\"\n    digest: \"sha256:ab\""), "{yaml}");

@@ -18,7 +18,8 @@ pub fn read_chart(dir: &Path) -> Option<Chart> {
     let root = stream.documents.first().and_then(|d| d.root());
     let field = |k: &str| root.and_then(|r| r.get_str(k)).map(str::to_string);
     Some(Chart {
-        name: field("name").unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+        name: field("name")
+            .unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
         library: field("type").as_deref() == Some("library"),
     })
 }
@@ -102,13 +103,7 @@ pub fn unit(dir: &Path, render: Render, namespace: Option<String>) -> Unit {
     if !render.inline_values.is_empty() {
         label.push_str(" (with the Application's values)");
     }
-    Unit {
-        anchor: dir.join("Chart.yaml"),
-        root: dir.to_path_buf(),
-        label,
-        namespace,
-        kind: UnitKind::Helm(render),
-    }
+    Unit { anchor: dir.join("Chart.yaml"), root: dir.to_path_buf(), label, namespace, kind: UnitKind::Helm(render) }
 }
 
 /// The file a `# Source:` path names: it starts with the chart's name, not its folder;

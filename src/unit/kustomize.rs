@@ -44,7 +44,8 @@ pub fn read(file: &Path) -> Option<Kustomization> {
     let dir = super::normalize(file.parent().unwrap_or(Path::new(".")));
     let stream = parse_stream(text.clone());
     let root = stream.documents.first().and_then(|d| d.root()).filter(|r| r.is_map())?;
-    let mut k = Kustomization { file: super::normalize(file), dir: dir.clone(), text: text.clone(), ..Default::default() };
+    let mut k =
+        Kustomization { file: super::normalize(file), dir: dir.clone(), text: text.clone(), ..Default::default() };
     let at = |p: &str| super::normalize(&dir.join(p));
     let line_of = |node: NodeRef<'_>| text[..node.span().start as usize].matches('\n').count() + 1;
     for (key, value) in root.entries() {
@@ -150,7 +151,10 @@ mod tests {
         .unwrap();
         let k = read(&file).unwrap();
         let base = super::super::normalize(dir.path());
-        assert_eq!(k.resources, vec![base.parent().unwrap().join("base"), base.join("rollout.yaml"), base.parent().unwrap().join("c")]);
+        assert_eq!(
+            k.resources,
+            vec![base.parent().unwrap().join("base"), base.join("rollout.yaml"), base.parent().unwrap().join("c")]
+        );
         assert_eq!(k.patches, vec![base.join("p.yaml"), base.join("sm.yaml")]);
         assert_eq!(k.inputs, vec![base.join("conf.txt"), base.join("a.env"), base.join("schema.json")]);
         assert!(k.remote.is_some() && k.schema_config);

@@ -14,7 +14,10 @@ pub enum Step {
     Key(String),
     /// A list item, with its `name` when it has one (strategic merges and templates may put
     /// items in another order).
-    Item { index: usize, name: Option<String> },
+    Item {
+        index: usize,
+        name: Option<String>,
+    },
 }
 
 /// The steps from `root` to the deepest node holding `span`, and whether `span` is on the
@@ -68,7 +71,10 @@ fn mask(text: &str) -> String {
         let close = rest[open..].find("}}").map_or(rest.len(), |c| open + c + 2);
         for c in rest[open..close].chars() {
             // Same byte length: offsets in the masked text are offsets in the file.
-            out.extend(std::iter::repeat_n(if c == '\n' { '\n' } else { ' ' }, if c == '\n' { 1 } else { c.len_utf8() }));
+            out.extend(std::iter::repeat_n(
+                if c == '\n' { '\n' } else { ' ' },
+                if c == '\n' { 1 } else { c.len_utf8() },
+            ));
         }
         rest = &rest[close..];
     }
@@ -171,9 +177,10 @@ fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Opt
         match step {
             Step::Key(key) => {
                 let indent = children.iter().filter(|e| !e.item).map(|e| e.indent).min();
-                let Some(i) = children.iter().position(|e| {
-                    Some(e.indent) == indent && !e.item && is_key(&masked[e.at..e.at + e.text_len], key)
-                }) else {
+                let Some(i) = children
+                    .iter()
+                    .position(|e| Some(e.indent) == indent && !e.item && is_key(&masked[e.at..e.at + e.text_len], key))
+                else {
                     // `canary: {canaryService: web, ...}`: a flow mapping on the parent's line.
                     if let Some(span) = found.and_then(|e| in_flow(&masked, e, key, on_key)) {
                         return Some(Ok(span));
@@ -195,7 +202,8 @@ fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Opt
                     (0..items.len()).find(|&n| {
                         children[items[n] + 1..item_end(n)].iter().any(|e| {
                             let t = &masked[e.at..e.at + e.text_len];
-                            is_key(t, "name") && t.split_once(':').is_some_and(|(_, v)| v.trim().trim_matches(['"', '\'']) == name)
+                            is_key(t, "name")
+                                && t.split_once(':').is_some_and(|(_, v)| v.trim().trim_matches(['"', '\'']) == name)
                         })
                     })
                 });
@@ -247,11 +255,8 @@ fn in_flow(masked: &str, entry: &Entry, key: &str, on_key: bool) -> Option<Span>
             }
             let value_start = at + key.len() + 1 + (after.len() - 1 - after[1..].trim_start().len());
             let value = &line[value_start..];
-            let len = if value.starts_with(['{', '[']) {
-                value.len()
-            } else {
-                value.find([',', '}']).unwrap_or(value.len())
-            };
+            let len =
+                if value.starts_with(['{', '[']) { value.len() } else { value.find([',', '}']).unwrap_or(value.len()) };
             let value = value[..len].trim_end();
             return Some(Span::new(entry.at + value_start, entry.at + value_start + value.len()));
         }

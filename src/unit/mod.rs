@@ -38,7 +38,9 @@ pub enum UnitKind {
     Helm(helm::Render),
     Kustomize(KustomizeUnit),
     /// Plain files an Argo CD Application deploys together.
-    Directory { files: Vec<PathBuf> },
+    Directory {
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -408,10 +410,9 @@ fn render_kustomize(unit: &Unit, k: &KustomizeUnit, settings: &Settings) -> Outp
             Output::Rendered { text, origins }
         }
         Err(message) => {
-            let message = message.replace(&format!("{}/", wrapper_dir.display()), "").replace(
-                &wrapper_dir.display().to_string(),
-                "(rollcheck's build of the root)",
-            );
+            let message = message
+                .replace(&format!("{}/", wrapper_dir.display()), "")
+                .replace(&wrapper_dir.display().to_string(), "(rollcheck's build of the root)");
             let message = message.trim_start_matches("error: ").trim_start_matches("Error: ").to_string();
             let at = kustomize_error_place(k, &message).or_else(|| Some((unit.anchor.clone(), 1)));
             Output::Failed { message, at }

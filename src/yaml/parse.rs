@@ -367,21 +367,37 @@ const PIECE_SIZE: usize = 1 << 20;
 /// A large stream is parsed in pieces, each starting at a `---` line (a document marker at
 /// the start of a line cannot be part of any document's content), and the pieces joined.
 pub fn parse_stream(text: Arc<str>) -> Stream {
-    parse_stream_map(text, 0, &|doc| doc)
+    parse_stream_map(text, 0, Reading::Lenient, &|doc| doc)
+}
+
+/// Which YAML a stream is read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Manifests, as kubectl reads them: what go-yaml v2 refuses is a syntax error.
+    Kubectl,
+    /// Other YAML (configuration, kustomizations, Chart.yaml, YAML inside strings), read by
+    /// other decoders: go-yaml's leniencies apply, its refusals do not.
+    Lenient,
 }
 
 /// Like [`parse_stream`], but hands each document to `map` as soon as it is complete, on the
 /// thread that parsed it, and keeps what `map` returns: a document's whole tree need not
 /// outlive the work done on it. `text` starts at byte `origin` of its file (a piece of a
 /// stream read in pieces); spans are file offsets.
-pub fn parse_stream_map<T: Send>(text: Arc<str>, origin: usize, map: &(dyn Fn(Document) -> T + Sync)) -> Stream<T> {
+pub fn parse_stream_map<T: Send>(
+    text: Arc<str>,
+    origin: usize,
+    reading: Reading,
+    map: &(dyn Fn(Document) -> T + Sync),
+) -> Stream<T> {
     use rayon::prelude::*;
     // Small pieces: each is parsed and mapped in one go, so few whole trees exist at a time.
     let cuts = document_cuts(&text, (text.len() / PIECE_SIZE).max(rayon::current_num_threads() * 4));
     if cuts.len() <= 2 {
-        return parse_range(&text, origin, 0, text.len(), map);
+        return parse_range(&text, origin, 0, text.len(), reading, map);
     }
-    let pieces: Vec<Stream<T>> = cuts.par_windows(2).map(|w| parse_range(&text, origin, w[0], w[1], map)).collect();
+    let pieces: Vec<Stream<T>> =
+        cuts.par_windows(2).map(|w| parse_range(&text, origin, w[0], w[1], reading, map)).collect();
     let mut out = Stream::default();
     for piece in pieces {
         out.documents.extend(piece.documents);
@@ -459,19 +475,21 @@ fn parse_range<T>(
     origin: usize,
     start: usize,
     end: usize,
+    reading: Reading,
     map: &(dyn Fn(Document) -> T + Sync),
 ) -> Stream<T> {
     let full: &str = text;
     let mut out = Stream::default();
     let mut pending = Pending::default();
+    let kubectl = reading == Reading::Kubectl;
     for piece in kubectl::pieces(full, start, end) {
-        if let Some((at, message)) = kubectl::piece_refusal(full, piece) {
+        if let Some((at, message)) = kubectl::piece_refusal(full, piece).filter(|_| kubectl) {
             let at = origin + at;
             out.errors.push(SyntaxError { span: Span::new(at, (at + 1).min(origin + full.len())), message });
             pending = Pending::default();
             continue;
         }
-        parse_piece(text, origin, piece, map, &mut out, &mut pending);
+        parse_piece(text, origin, piece, kubectl, map, &mut out, &mut pending);
     }
     out
 }
@@ -492,6 +510,7 @@ fn parse_piece<T>(
     text: &Arc<str>,
     origin: usize,
     piece: kubectl::Piece,
+    kubectl: bool,
     map: &(dyn Fn(Document) -> T + Sync),
     out: &mut Stream<T>,
     pending: &mut Pending,
@@ -501,7 +520,7 @@ fn parse_piece<T>(
     // For rewritten text: the offset in the piece of each byte of `cur`.
     let mut offsets: Option<Vec<u32>> = None;
     for _ in 0..MAX_FIXES {
-        match read_first_document(text, origin, piece.start, &cur, offsets.as_deref(), pending.clone()) {
+        match read_first_document(text, origin, piece.start, &cur, offsets.as_deref(), kubectl, pending.clone()) {
             Read::Done { document, error, pending: next } => {
                 *pending = next;
                 if let Some(e) = error {
@@ -555,6 +574,7 @@ fn read_first_document(
     piece_start: usize,
     cur: &str,
     offsets: Option<&[u32]>,
+    kubectl: bool,
     mut pending: Pending,
 ) -> Read {
     let full: &str = text;
@@ -590,7 +610,7 @@ fn read_first_document(
     let mut flow_open: Vec<usize> = Vec::new();
     let mut plains: Vec<(usize, usize)> = Vec::new();
     // A piece that is JSON is read as JSON by kubectl: go-yaml's strictness does not apply.
-    let strict = !is_json(cur);
+    let strict = kubectl && !is_json(cur);
 
     // Ends the piece with its document (go-yaml reads nothing after it), after the tab check.
     let finish = |b: Builder, end: usize, scan_end: usize, seen: Seen<'_>, pending: Pending| {
@@ -990,7 +1010,7 @@ mod chunk_tests {
         }
         let text: Arc<str> = Arc::from(text);
         assert!(document_cuts(&text, 8).len() > 2);
-        let whole = parse_range(&text, 0, 0, text.len(), &|d| d);
+        let whole = parse_range(&text, 0, 0, text.len(), Reading::Lenient, &|d| d);
         let pieces = parse_stream(text.clone());
         assert_eq!(whole.documents.len(), pieces.documents.len());
         assert_eq!(
