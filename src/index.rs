@@ -569,14 +569,19 @@ impl Index {
         self.controller_config.map(|id| self.object(id))
     }
 
-    /// The plugin names the controller's ConfigMap lists under a data key
-    /// (`trafficRouterPlugins`, `stepPlugins`, `metricProviderPlugins`): each `- name: x`.
-    pub fn controller_plugins(&self, key: &str) -> Vec<&str> {
-        let text =
-            self.controller_config().and_then(|c| c.get(&["data", key])).and_then(|v| v.text()).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("name:"))
-            .map(|n| n.trim().trim_matches(['"', '\'']))
+    /// The plugin names listed under `data.<key>` of the controller's ConfigMap: YAML inside a
+    /// string (comments, quoting and flow style allowed), read with the YAML reader as the
+    /// controller reads it.
+    pub fn controller_plugins(&self, key: &str) -> Vec<String> {
+        let Some(text) = self.controller_config().and_then(|c| c.get(&["data", key])).and_then(|v| v.text()) else {
+            return Vec::new();
+        };
+        let stream = crate::yaml::parse_stream(std::sync::Arc::from(text));
+        stream
+            .documents
+            .iter()
+            .filter_map(|d| d.root())
+            .flat_map(|root| root.items().filter_map(|p| p.get_str("name").map(str::to_string)).collect::<Vec<_>>())
             .collect()
     }
 

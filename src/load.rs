@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile, Span};
 use crate::suppress::Suppression;
-use crate::yaml::{Document, NodeId, parse_stream_map};
+use crate::yaml::{Document, NodeId, Reading, parse_stream_map};
 
 /// Files larger than this are refused unless `--max-file-size` says otherwise.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
@@ -590,7 +590,7 @@ fn parse_piece(id: FileId, text: Arc<str>, origin: usize, pass: Option<&dyn Docu
         piece.refusal = Some((2, d));
         return piece;
     }
-    let stream = parse_stream_map(text.clone(), origin, &|doc| {
+    let stream = parse_stream_map(text.clone(), origin, Reading::Kubectl, &|doc| {
         let mut found = Vec::new();
         duplicate_keys(id, &doc, &mut found);
         let suppressions = crate::suppress::from_comments(id, &text, origin, &doc);
@@ -606,7 +606,7 @@ fn parse_piece(id: FileId, text: Arc<str>, origin: usize, pass: Option<&dyn Docu
             id,
             e.span,
             format!("invalid YAML: {}", e.message),
-            "fix the YAML at this position; the other documents of the stream were still linted",
+            "fix the YAML at this position: kubectl applies the documents before this one and stops here (rollcheck still linted the others)",
         )
     }));
     let mut documents = Vec::with_capacity(stream.documents.len());
@@ -653,6 +653,20 @@ pub fn load_bytes_with(id: FileId, name: String, bytes: Vec<u8>, pass: Option<&d
 }
 
 fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
+    if doc.duplicate_keys.is_empty() {
+        return;
+    }
+    // The object the mapping is in, for reports (JSON `object`).
+    let object = doc.root().and_then(|root| {
+        let kind = root.get_str("kind")?;
+        let name = root.path(&["metadata", "name"]).and_then(|n| n.as_str())?;
+        let namespace = root.path(&["metadata", "namespace"]).and_then(|n| n.as_str());
+        Some(crate::diagnostic::ObjectName {
+            kind: crate::index::Shared::new(kind),
+            name: name.to_string(),
+            namespace: namespace.map(crate::index::Shared::new),
+        })
+    });
     for &(dup, first) in &doc.duplicate_keys {
         let dup = doc.node(dup);
         let first = doc.node(first);
@@ -662,8 +676,11 @@ fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
             Severity::Error,
             id,
             dup.span(),
-            format!("duplicate key `{key}`: Kubernetes keeps only this last value"),
+            format!(
+                "duplicate key `{key}`: kubectl and helm keep only this last value, and kustomize refuses the file"
+            ),
         );
+        d.object = object.clone();
         d.label("repeated here").help(format!("remove one of the two `{key}` entries, or merge them")).related(
             id,
             first.span(),

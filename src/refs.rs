@@ -149,7 +149,9 @@ fn rollout(spec: Option<NodeRef<'_>>, out: &mut Vec<Reference>) {
         for i in alb.get("ingresses").into_iter().flat_map(|l| l.items()) {
             push(out, "Ingress", "ingress", Some(i));
         }
-        push(out, "Service", "rootService", alb.get("rootService"));
+        // `rootService` names the ALB action on the Ingress backend (`port.name: use-annotation`,
+        // annotation `alb.ingress.kubernetes.io/actions.<rootService>`); the controller never
+        // fetches a Service by that name.
     }
     if let Some(istio) = routing.get("istio") {
         let vss = istio

@@ -32,8 +32,13 @@ pub struct SelectorError<'a> {
 
 /// A label map read from YAML: keys and the text of their values.
 pub fn labels_of(node: Option<NodeRef<'_>>) -> Vec<(String, String)> {
-    node.map(|n| n.entries().filter_map(|(k, v)| Some((k.key_text()?.into_owned(), v.text()?.to_string()))).collect())
-        .unwrap_or_default()
+    node.map(|n| {
+        n.merged_entries()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.key_text()?.into_owned(), v.text()?.to_string())))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 pub fn label_value<'l>(labels: &'l [(String, String)], key: &str) -> Option<&'l str> {
@@ -65,7 +70,7 @@ impl Selector {
                     message: "`matchLabels` must be a mapping of label keys to values".into(),
                 });
             }
-            for (k, v) in ml.entries() {
+            for (k, v) in ml.merged_entries() {
                 let key = k.key_text().map(|s| s.into_owned()).unwrap_or_default();
                 if let Some(problem) = label_key_problem(&key) {
                     errors.push(SelectorError { at: k, message: format!("label key {key:?} is invalid: {problem}") });

@@ -37,8 +37,8 @@ const TRUE_ERRORS: &[(&str, u64, &str, &str)] = &[
     (
         "traffic-management/rollout-linkerd.yaml",
         101,
-        "schema-violation",
-        "`linkerd.io/inject: {{args.linkerd-enabled}}` is unquoted, so YAML reads a flow mapping, and an annotation value must be a string: the API server rejects the AnalysisTemplate",
+        "yaml-syntax",
+        "`linkerd.io/inject: {{args.linkerd-enabled}}` is unquoted, so YAML reads a flow mapping whose key is a mapping: kubectl 1.33 refuses the document (\"error converting YAML to JSON: yaml: invalid map key\"), after applying the two Services before it",
     ),
     (
         "helm-blue-green/templates/services.yaml",

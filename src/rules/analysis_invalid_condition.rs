@@ -53,12 +53,21 @@ fn check(cx: &mut Cx<'_>) {
             if let Some(kind) = analysis.not_boolean {
                 cx.report(node, format!("`{field}` of metric `{metric_name}` evaluates to {kind}, not true or false"))
                     .help("the controller requires a boolean and marks every measurement as `Error` otherwise; compare it, e.g. `result[0] >= 0.95`");
-            } else if !analysis.reads_result {
+            } else if !analysis.reads_result && compares_a_value(metric) {
                 cx.report(node, format!("`{field}` of metric `{metric_name}` never reads `result`, so it gives the same answer whatever the measurement"))
                     .help("compare the measured value, e.g. `result[0] >= 0.95`");
             }
         }
     }
+}
+
+/// Whether the metric's provider measures a value for the condition to compare. A `web`
+/// metric with `successCondition: "true"` is a reachability check: a non-2xx answer, a
+/// timeout or a connection error still fails or errors the measurement. `job` and `kayenta`
+/// decide by themselves, and a plugin's result is its own.
+fn compares_a_value(metric: crate::yaml::NodeRef<'_>) -> bool {
+    let Some(provider) = metric.get("provider") else { return true };
+    !provider.entries().any(|(k, _)| matches!(k.key_text().as_deref(), Some("web" | "job" | "kayenta" | "plugin")))
 }
 
 fn env_functions() -> String {

@@ -507,7 +507,7 @@ fn metric_plugin_configured(cx: &mut IndexCx<'_>, m: NodeRef<'_>) {
     let listed = index.controller_plugins("metricProviderPlugins");
     for (k, _) in plugins.entries() {
         let name = k.key_text().unwrap_or_default();
-        if !listed.contains(&&*name) {
+        if !listed.iter().any(|n| *n == *name) {
             cx.report(k, format!("metric provider plugin `{name}` is not configured in ConfigMap `argo-rollouts-config` (`metricProviderPlugins`)"))
                 .help("add it to `metricProviderPlugins`, or fix the name")
                 .related(config.file, config.name_node().span(), "the controller's ConfigMap");

@@ -21,7 +21,15 @@ fn check(cx: &mut Cx<'_>) {
         .items()
         .any(|s| s.get_set("analysis").is_some() || s.path(&["experiment", "analyses"]).is_some_and(|a| !a.is_empty()));
     if !analysed {
-        cx.report(steps_key, "this canary has steps but no analysis: every step is promoted on time alone").help(
+        // A `pause: {}` without a duration waits for a person to promote; timed pauses and
+        // weight steps go on by themselves.
+        let manual = steps.items().any(|s| s.get("pause").is_some_and(|p| p.get("duration").is_none()));
+        let message = if manual {
+            "this canary has steps but no analysis: a person promotes it at its indefinite pauses, and nothing checks the new version's metrics before or between them"
+        } else {
+            "this canary has steps but no analysis: every step is promoted on time alone"
+        };
+        cx.report(steps_key, message).help(
             "add a background `analysis` under `canary`, or an `analysis` step, that checks error rate or latency",
         );
     }

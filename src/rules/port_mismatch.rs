@@ -7,7 +7,7 @@ use crate::yaml::NodeRef;
 pub const RULE: Rule = Rule {
     id: "port-mismatch",
     severity: Severity::Error,
-    summary: "an Ingress backend port the Service does not expose, or a Service `targetPort` no selected container declares",
+    summary: "an Ingress backend port the Service does not expose, or a named Service `targetPort` no selected pod declares",
     kinds: &["Ingress", "Service"],
     check: Some(Check::Index(check)),
     options: &[],
@@ -88,38 +88,64 @@ fn check_ingress(cx: &mut IndexCx<'_>) {
 fn check_service(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some((_, selector)) = Selector::of_service(obj.root()) else { return };
-    let templates: Vec<&PodTemplate> = index.templates_matching(obj, obj.namespace.as_deref(), &selector).collect();
+    // A Rollout's own Services select only its pods: the controller adds
+    // `rollouts-pod-template-hash` to their selectors.
+    let namespace = obj.namespace.as_deref();
+    let owners: Vec<_> = index
+        .of_kind(obj, "Rollout", namespace)
+        .filter(|r| {
+            let strategy = r.get(&["spec", "strategy"]);
+            crate::refs::SERVICE_ROLES.iter().any(|(_, path)| {
+                strategy.and_then(|s| s.path(path)).and_then(|n| n.as_str()) == Some(obj.name.as_str())
+            })
+        })
+        .map(|r| r.id)
+        .collect();
+    let templates: Vec<&PodTemplate> = index
+        .templates_matching(obj, namespace, &selector)
+        .filter(|t| owners.is_empty() || owners.contains(&t.owner))
+        .filter(|t| !is_helm_test_hook(index.object(t.owner)))
+        .collect();
     if templates.is_empty() {
         return;
     }
     for port in obj.get(&["spec", "ports"]).into_iter().flat_map(|p| p.items()) {
-        let Some(target_node) = port.get_set("targetPort").or_else(|| port.get_set("port")) else { continue };
-        let Some(target) = port_of(target_node) else { continue };
-        for template in &templates {
-            let owner = index.object(template.owner);
-            let node = owner.doc.node(template.node);
-            let container_ports: Vec<NodeRef<'_>> = node
-                .path(&["spec", "containers"])
+        // A numeric targetPort is forwarded whether a container declares it or not: only a
+        // name must be resolved, against each pod's declared port names.
+        let Some(target_node) = port.get_set("targetPort") else { continue };
+        let Some(Port::Name(name)) = port_of(target_node) else { continue };
+        let declares = |t: &&PodTemplate| {
+            let node = index.object(t.owner).doc.node(t.node);
+            node.path(&["spec", "containers"])
                 .into_iter()
                 .flat_map(|c| c.items())
                 .flat_map(|c| c.get("ports").into_iter().flat_map(|p| p.items()))
-                .collect();
-            let declared = match target {
-                Port::Number(n) => {
-                    container_ports.is_empty()
-                        || container_ports.iter().any(|p| p.get("containerPort").and_then(|v| v.as_i64()) == Some(n))
-                }
-                Port::Name(name) => container_ports.iter().any(|p| p.get_str("name") == Some(name)),
-            };
-            if declared {
-                continue;
-            }
-            let what = if port.get_set("targetPort").is_some() { "targetPort" } else { "port (used as targetPort)" };
-            let containers = node.path(&["spec", "containers"]).unwrap_or(node);
-            cx.report(target_node, format!("{what} `{}` is not a container port of {}, whose pods this Service selects", target_node.display(), owner.label()))
-                .help("set `targetPort` to a `containerPort` number or a container port `name` of the selected pods; traffic to this port is refused")
-                .related(owner.file, containers.span(), format!("containers of {}", owner.label()));
-            break;
+                .any(|p| p.get_str("name") == Some(name))
+        };
+        if templates.iter().any(declares) {
+            continue;
         }
+        let owner = index.object(templates[0].owner);
+        let node = owner.doc.node(templates[0].node);
+        let containers = node.path(&["spec", "containers"]).unwrap_or(node);
+        let whose = if templates.len() == 1 {
+            owner.label()
+        } else {
+            format!("{} and {} other workload(s)", owner.label(), templates.len() - 1)
+        };
+        cx.report(
+            target_node,
+            format!("targetPort `{name}` is not a container port name of any pod this Service selects ({whose}): the Service has no endpoints for this port"),
+        )
+        .help("name a container port `name` of the selected pods, or use the `containerPort` number; pods that do not declare a named targetPort are left out of the Service's endpoints for that port")
+        .related(owner.file, containers.span(), format!("containers of {}", owner.label()));
     }
+}
+
+/// Pods of Helm test hooks are created by `helm test`, never by install or upgrade.
+fn is_helm_test_hook(owner: &crate::index::Object) -> bool {
+    owner
+        .get(&["metadata", "annotations", "helm.sh/hook"])
+        .and_then(|h| h.as_str())
+        .is_some_and(|h| h.split(',').any(|h| h.trim().starts_with("test")))
 }

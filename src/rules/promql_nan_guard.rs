@@ -34,19 +34,36 @@ fn check(cx: &mut Cx<'_>) {
                 Tok::Op(op) => COMPARISONS.contains(&op),
                 _ => false,
             });
-        let condition_handles_nan = ["successCondition", "failureCondition"]
-            .iter()
-            .filter_map(|f| metric.get_str(f))
-            .any(|c| c.contains("isNaN"));
-        if guarded || condition_handles_nan {
+        let success = metric.get_str("successCondition").filter(|c| !c.trim().is_empty());
+        let failure = metric.get_str("failureCondition").filter(|c| !c.trim().is_empty());
+        // Guards in the conditions: NaN tested, no data tested, or a default value.
+        let condition_guards = success
+            .into_iter()
+            .chain(failure)
+            .any(|c| c.contains("isNaN") || c.contains("len(result)") || c.contains("default("));
+        if guarded || condition_guards {
             continue;
         }
+        // What the controller does with NaN (every comparison false) and with no data
+        // (`result[0]` on an empty result is an evaluation error): utils/evaluate.EvaluateResult.
+        let outcome = match (success.is_some(), failure.is_some()) {
+            (true, false) => {
+                "NaN fails the success condition, so the measurement fails; no data makes `result[0]` an error"
+            }
+            (false, true) => {
+                "NaN makes the failure condition false, so the measurement counts as a success whatever the release does; no data makes `result[0]` an error"
+            }
+            (true, true) => {
+                "NaN makes both conditions false, so the measurement is inconclusive and the rollout pauses; no data makes `result[0]` an error"
+            }
+            (false, false) => continue,
+        };
         let name = metric.get_str("name").unwrap_or("?");
         cx.report_span(
             query_node.value_span(toks[division].range.clone()),
-            format!("the query of metric `{name}` divides with no zero-traffic guard: with no requests it returns NaN (0/0) or no data, and the measurement fails or errors"),
+            format!("the query of metric `{name}` divides with no zero-traffic guard: with no requests it returns NaN (0/0) or no data; {outcome}"),
         )
-        .help("guard the denominator, e.g. `/ clamp_min(sum(rate(...)), 1)`, add `or vector(1)` for the value zero traffic should count as, or accept NaN in the condition: `isNaN(result[0]) || result[0] >= 0.95`");
+        .help("guard the denominator, e.g. `/ clamp_min(sum(rate(...)), 1)`, add `or vector(1)` for the value zero traffic should count as, or handle it in the condition: `isNaN(result[0]) || result[0] >= 0.95`, `len(result) > 0 && ...`, `default(...)`");
     }
 }
 

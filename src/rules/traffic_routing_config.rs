@@ -384,7 +384,7 @@ fn plugins_configured(cx: &mut IndexCx<'_>, canary: NodeRef<'_>, r: &Routers<'_>
     let routers = index.controller_plugins("trafficRouterPlugins");
     for (k, _) in r.plugins.into_iter().flat_map(|p| p.entries()) {
         let name = k.key_text().unwrap_or_default();
-        if !routers.contains(&&*name) {
+        if !routers.iter().any(|n| *n == *name) {
             cx.report(k, format!("traffic router plugin `{name}` is not configured in ConfigMap `argo-rollouts-config` (`trafficRouterPlugins`)"))
                 .help("add it to `trafficRouterPlugins` with its download location, or fix the name")
                 .related(config.file, config.name_node().span(), "the controller's ConfigMap");
@@ -394,7 +394,7 @@ fn plugins_configured(cx: &mut IndexCx<'_>, canary: NodeRef<'_>, r: &Routers<'_>
     for step in canary.get("steps").into_iter().flat_map(|s| s.items()) {
         let Some(name_node) = step.path(&["plugin", "name"]) else { continue };
         let name = name_node.as_str().unwrap_or_default();
-        if !steps_listed.contains(&name) {
+        if !steps_listed.iter().any(|n| n == name) {
             cx.report(
                 name_node,
                 format!("step plugin `{name}` is not configured in ConfigMap `argo-rollouts-config` (`stepPlugins`)"),

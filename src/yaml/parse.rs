@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle};
 
+use super::kubectl;
 use super::resolve::{Resolved, resolve_plain};
 use super::tree::{Children, Document, MAX_CHILDREN, Node, NodeId, Style, Texts};
 use crate::source::Span;
@@ -37,6 +38,14 @@ pub const MAX_DEPTH: usize = 200;
 enum Frame {
     Seq { start: usize, anchor: usize, flow: bool, first: usize },
     Map { start: usize, anchor: usize, flow: bool, first: usize, key: Option<NodeId> },
+}
+
+impl Frame {
+    fn flow(&self) -> bool {
+        match self {
+            Frame::Seq { flow, .. } | Frame::Map { flow, .. } => *flow,
+        }
+    }
 }
 
 struct Builder {
@@ -100,30 +109,6 @@ impl Builder {
         }
     }
 
-    /// YAML forbids flow content on a later line at or left of the enclosing block's
-    /// indentation (`key: [a,\nb]` with `b` in column 0). Returns the offending offset.
-    fn misindented_flow(&self, at: usize) -> Option<usize> {
-        let outer_flow = self
-            .stack
-            .iter()
-            .position(|f| matches!(f, Frame::Seq { flow: true, .. } | Frame::Map { flow: true, .. }))?;
-        let flow_start = match &self.stack[outer_flow] {
-            Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
-        };
-        let text: &str = &self.text;
-        let origin = self.origin;
-        let line_start =
-            |o: usize| origin + text[..o.saturating_sub(origin).min(text.len())].rfind('\n').map_or(0, |i| i + 1);
-        if line_start(at) == line_start(flow_start) {
-            return None;
-        }
-        let indent = match self.stack[..outer_flow].last() {
-            Some(Frame::Seq { start, .. } | Frame::Map { start, .. }) => start - line_start(*start),
-            None => return None,
-        };
-        (at - line_start(at) <= indent).then_some(at)
-    }
-
     /// Block collections end at their last child (their end event sits past trailing blank
     /// lines); flow collections end at their closing bracket.
     fn end_span(&self, start: usize, flow: bool, end_event: Span, last: Option<NodeId>) -> Span {
@@ -165,6 +150,140 @@ impl Builder {
         })
     }
 
+    /// Ends the innermost open collection (its end event at `sp`).
+    fn end_collection(&mut self, sp: Span, strict: bool) -> Result<(), SyntaxError> {
+        let Some(frame) = self.stack.pop() else { return Ok(()) };
+        let file_end = self.origin + self.text.len();
+        let (map, children, start, anchor, flow, last) = match frame {
+            Frame::Seq { start, anchor, flow, first } => {
+                let children =
+                    Children { start: self.items.len() as u32, len: (self.scratch_items.len() - first) as u32 };
+                let last = self.scratch_items.last().copied().filter(|_| children.len > 0);
+                let Builder { items, scratch_items, .. } = self;
+                items.extend(scratch_items.drain(first..));
+                (false, children, start, anchor, flow, last)
+            }
+            Frame::Map { start, anchor, flow, first, .. } => {
+                let children =
+                    Children { start: self.pairs.len() as u32, len: (self.scratch_pairs.len() - first) as u32 };
+                let last = self.scratch_pairs.last().map(|e| e.1).filter(|_| children.len > 0);
+                let Builder { pairs, scratch_pairs, .. } = self;
+                pairs.extend(scratch_pairs.drain(first..));
+                if strict && let Some((at, message)) = self.key_refusal(children.start as usize, flow) {
+                    return Err(SyntaxError {
+                        span: Span::new(at, (at + 1).min(file_end).max(at)),
+                        message: message.into(),
+                    });
+                }
+                let before = self.duplicate_keys.len();
+                self.record_duplicates(children.start as usize);
+                let mut children = children;
+                if self.duplicate_keys.len() > before {
+                    children.len = self.drop_overridden(children.start as usize) as u32;
+                }
+                (true, children, start, anchor, flow, last)
+            }
+        };
+        let span = self.end_span(start, flow, sp, last);
+        if children.len > MAX_CHILDREN {
+            return Err(SyntaxError {
+                span: Span::new(start, start + 1),
+                message: format!("a collection with more than {MAX_CHILDREN} entries"),
+            });
+        }
+        self.push(Node::collection(span, map, children), anchor);
+        Ok(())
+    }
+
+    /// A key of the mapping whose entries are `pairs[first..]` that kubectl refuses: one JSON
+    /// cannot hold (null, a sequence or a mapping), or in a flow mapping one that spans lines
+    /// or whose `:` is on a later line. Returns its file offset and why.
+    fn key_refusal(&self, first: usize, flow: bool) -> Option<(usize, &'static str)> {
+        let text: &str = &self.text;
+        for &(k, _) in &self.pairs[first..] {
+            let mut node = &self.nodes[k.0 as usize];
+            if let super::tree::NodeKind::Alias(target) = node.kind_of("") {
+                node = &self.nodes[target.0 as usize];
+            }
+            let key_text = node.text_from(text, self.origin as u32, &self.owned);
+            match node.kind_of(key_text.unwrap_or("")) {
+                super::tree::NodeKind::Seq(_) | super::tree::NodeKind::Map(_) => {
+                    return Some((
+                        node.span.start as usize,
+                        "kubectl refuses a mapping key that is a sequence or a mapping: it converts YAML to JSON, whose keys are strings (invalid map key)",
+                    ));
+                }
+                super::tree::NodeKind::Scalar(s) if s.style == Style::Plain && s.value == Resolved::Null => {
+                    return Some((
+                        node.span.start as usize,
+                        "kubectl refuses an empty or null mapping key: it converts YAML to JSON, whose keys are strings (unsupported map key of type nil)",
+                    ));
+                }
+                _ => {}
+            }
+            // An implicit key (no `?`) is read on one line by go-yaml, with its `:` on it.
+            let start = (node.span.start as usize).saturating_sub(self.origin).min(text.len());
+            let end = (node.span.end as usize).saturating_sub(self.origin).min(text.len()).max(start);
+            let block = matches!(node.kind_of(""), super::tree::NodeKind::Scalar(s) if s.style == Style::Block);
+            let explicit = block || text[..start].trim_end().ends_with('?');
+            if !explicit && !flow && text[start..end].contains('\n') {
+                return Some((
+                    node.span.start as usize,
+                    "kubectl refuses a key that spans lines: go-yaml reads a key without `?` on one line (could not find expected ':')",
+                ));
+            }
+            if flow && !explicit {
+                let mut spans_lines = text[start..end].contains('\n');
+                let mut rest = text[end..].chars();
+                let mut colon = false;
+                while let Some(c) = rest.next() {
+                    match c {
+                        ':' => {
+                            colon = true;
+                            break;
+                        }
+                        '\n' => spans_lines = true,
+                        '#' => {
+                            rest.by_ref().find(|&c| c == '\n');
+                            spans_lines = true;
+                        }
+                        c if c.is_whitespace() => {}
+                        _ => break,
+                    }
+                }
+                if spans_lines && colon {
+                    return Some((
+                        node.span.start as usize,
+                        "kubectl refuses a key inside `{}` that spans lines or whose `:` is on a later line: go-yaml reads keys on one line (did not find expected ',' or '}')",
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Drops the entries of the mapping at `pairs[first..]` whose key is repeated later: kubectl
+    /// keeps the last value, and nothing should be checked in a value it discards. Returns the
+    /// number of entries left.
+    fn drop_overridden(&mut self, first: usize) -> usize {
+        let keys: Vec<Option<String>> =
+            self.pairs[first..].iter().map(|&(k, _)| self.key_text(k).map(|t| t.into_owned())).collect();
+        let keep: Vec<bool> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                k.as_deref().is_none_or(|k| k == "<<" || !keys[i + 1..].iter().any(|l| l.as_deref() == Some(k)))
+            })
+            .collect();
+        let mut i = 0;
+        self.pairs.retain(|_| {
+            let idx = i;
+            i += 1;
+            idx < first || keep[idx - first]
+        });
+        self.pairs.len() - first
+    }
+
     /// Records repeated keys of the mapping whose entries are `pairs[first..]`. Small mappings
     /// (nearly all) compare pairwise without allocating.
     fn record_duplicates(&mut self, first: usize) {
@@ -190,13 +309,6 @@ impl Builder {
             }
         }
         self.duplicate_keys.extend(found);
-    }
-}
-
-fn byte_span(text: &str, span: &granit_parser::Span, base: usize) -> Span {
-    match span.byte_range() {
-        Some(r) => Span::new(base + r.start.min(text.len()), base + r.end.min(text.len())),
-        None => Span::new(base + text.len(), base + text.len()),
     }
 }
 
@@ -255,21 +367,37 @@ const PIECE_SIZE: usize = 1 << 20;
 /// A large stream is parsed in pieces, each starting at a `---` line (a document marker at
 /// the start of a line cannot be part of any document's content), and the pieces joined.
 pub fn parse_stream(text: Arc<str>) -> Stream {
-    parse_stream_map(text, 0, &|doc| doc)
+    parse_stream_map(text, 0, Reading::Lenient, &|doc| doc)
+}
+
+/// Which YAML a stream is read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Manifests, as kubectl reads them: what go-yaml v2 refuses is a syntax error.
+    Kubectl,
+    /// Other YAML (configuration, kustomizations, Chart.yaml, YAML inside strings), read by
+    /// other decoders: go-yaml's leniencies apply, its refusals do not.
+    Lenient,
 }
 
 /// Like [`parse_stream`], but hands each document to `map` as soon as it is complete, on the
 /// thread that parsed it, and keeps what `map` returns: a document's whole tree need not
 /// outlive the work done on it. `text` starts at byte `origin` of its file (a piece of a
 /// stream read in pieces); spans are file offsets.
-pub fn parse_stream_map<T: Send>(text: Arc<str>, origin: usize, map: &(dyn Fn(Document) -> T + Sync)) -> Stream<T> {
+pub fn parse_stream_map<T: Send>(
+    text: Arc<str>,
+    origin: usize,
+    reading: Reading,
+    map: &(dyn Fn(Document) -> T + Sync),
+) -> Stream<T> {
     use rayon::prelude::*;
     // Small pieces: each is parsed and mapped in one go, so few whole trees exist at a time.
     let cuts = document_cuts(&text, (text.len() / PIECE_SIZE).max(rayon::current_num_threads() * 4));
     if cuts.len() <= 2 {
-        return parse_range(&text, origin, 0, text.len(), map);
+        return parse_range(&text, origin, 0, text.len(), reading, map);
     }
-    let pieces: Vec<Stream<T>> = cuts.par_windows(2).map(|w| parse_range(&text, origin, w[0], w[1], map)).collect();
+    let pieces: Vec<Stream<T>> =
+        cuts.par_windows(2).map(|w| parse_range(&text, origin, w[0], w[1], reading, map)).collect();
     let mut out = Stream::default();
     for piece in pieces {
         out.documents.extend(piece.documents);
@@ -340,70 +468,220 @@ fn is_cut_point(bytes: &[u8], at: usize, complete: bool) -> bool {
     blank_after && at > 0 && !matches!(previous_line.first(), Some(b'#' | b'%'))
 }
 
-/// Parses `text[start..end]`, with spans in `text`'s offsets.
+/// Parses `text[start..end]`, with spans in `text`'s offsets: each piece kubectl cuts the
+/// stream into (at `---` lines), and of each piece its first document, as kubectl reads it.
 fn parse_range<T>(
     text: &Arc<str>,
     origin: usize,
     start: usize,
     end: usize,
+    reading: Reading,
     map: &(dyn Fn(Document) -> T + Sync),
 ) -> Stream<T> {
     let full: &str = text;
-    let src: &str = &full[start..end];
-    let base = origin + start;
+    let mut out = Stream::default();
+    let mut pending = Pending::default();
+    let kubectl = reading == Reading::Kubectl;
+    for piece in kubectl::pieces(full, start, end) {
+        if let Some((at, message)) = kubectl::piece_refusal(full, piece).filter(|_| kubectl) {
+            let at = origin + at;
+            out.errors.push(SyntaxError { span: Span::new(at, (at + 1).min(origin + full.len())), message });
+            pending = Pending::default();
+            continue;
+        }
+        parse_piece(text, origin, piece, kubectl, map, &mut out, &mut pending);
+    }
+    out
+}
+
+/// A `# Source:` comment and other comments seen between documents belong to the next one.
+#[derive(Default, Clone)]
+struct Pending {
+    source: Option<Arc<str>>,
+    comments: Vec<Span>,
+}
+
+/// How many constructs of one piece are rewritten for the parser before giving up.
+const MAX_FIXES: usize = 256;
+
+/// Parses the first document of one piece. Constructs go-yaml accepts and the parser refuses
+/// are rewritten (`kubectl::fix_for`) and the piece parsed again, spans mapped back.
+fn parse_piece<T>(
+    text: &Arc<str>,
+    origin: usize,
+    piece: kubectl::Piece,
+    kubectl: bool,
+    map: &(dyn Fn(Document) -> T + Sync),
+    out: &mut Stream<T>,
+    pending: &mut Pending,
+) {
+    let full: &str = text;
+    let mut cur: Cow<'_, str> = Cow::Borrowed(&full[piece.start..piece.end]);
+    // For rewritten text: the offset in the piece of each byte of `cur`.
+    let mut offsets: Option<Vec<u32>> = None;
+    for _ in 0..MAX_FIXES {
+        match read_first_document(text, origin, piece.start, &cur, offsets.as_deref(), kubectl, pending.clone()) {
+            Read::Done { document, error, pending: next } => {
+                *pending = next;
+                if let Some(e) = error {
+                    out.errors.push(e);
+                }
+                if let Some(doc) = document {
+                    out.documents.push(map(*doc));
+                }
+                return;
+            }
+            Read::Fix(mut edits) => {
+                edits.sort_by_key(|e| e.at);
+                let old_offsets = offsets.take().unwrap_or_else(|| (0..=cur.len() as u32).collect());
+                let mut text = String::with_capacity(cur.len() + 16);
+                let mut new_offsets = Vec::with_capacity(old_offsets.len() + 16);
+                let mut at = 0;
+                for e in &edits {
+                    if e.at < at || e.at + e.remove > cur.len() {
+                        continue;
+                    }
+                    text.push_str(&cur[at..e.at]);
+                    new_offsets.extend_from_slice(&old_offsets[at..e.at]);
+                    text.push_str(&e.insert);
+                    new_offsets.extend(std::iter::repeat_n(old_offsets[e.at], e.insert.len()));
+                    at = e.at + e.remove;
+                }
+                text.push_str(&cur[at..]);
+                new_offsets.extend_from_slice(&old_offsets[at..]);
+                cur = Cow::Owned(text);
+                offsets = Some(new_offsets);
+            }
+        }
+    }
+    let at = origin + piece.start;
+    out.errors.push(SyntaxError {
+        span: Span::new(at, at + 1),
+        message: format!("more than {MAX_FIXES} constructs to read leniently in one document"),
+    });
+}
+
+enum Read {
+    Done { document: Option<Box<Document>>, error: Option<SyntaxError>, pending: Pending },
+    Fix(Vec<kubectl::Edit>),
+}
+
+/// Reads the first document of `cur` (a piece starting at `piece_start` of `text`, perhaps
+/// rewritten: `offsets` maps its bytes back).
+fn read_first_document(
+    text: &Arc<str>,
+    origin: usize,
+    piece_start: usize,
+    cur: &str,
+    offsets: Option<&[u32]>,
+    kubectl: bool,
+    mut pending: Pending,
+) -> Read {
+    let full: &str = text;
+    let file_end = origin + full.len();
+    let pos = |i: usize| -> usize {
+        let i = i.min(cur.len());
+        origin + piece_start + offsets.map_or(i, |m| m[i] as usize)
+    };
+    let cur_range = |span: &granit_parser::Span| match span.byte_range() {
+        Some(r) => (r.start.min(cur.len()), r.end.min(cur.len())),
+        None => (cur.len(), cur.len()),
+    };
+    let to_span = |(s, e): (usize, usize)| Span::new(pos(s), pos(e).max(pos(s)));
+    let error_at = |at: usize, message: String, pending: Pending| {
+        let at = pos(at);
+        Read::Done {
+            document: None,
+            error: Some(SyntaxError { span: Span::new(at, (at + 1).min(file_end).max(at)), message }),
+            pending,
+        }
+    };
     let mut options = Options::default();
     options.flow_nesting_limit = MAX_DEPTH;
     options.block_nesting_limit = MAX_DEPTH;
-    let mut parser = Parser::new_from_str_with_options(src, options);
-    let mut out = Stream::default();
+    options.emit_anchor_events = true;
+    let mut parser = Parser::new_from_str_with_options(cur, options);
     let mut doc: Option<Builder> = None;
-    // A `# Source:` comment seen between documents belongs to the next one.
-    let mut pending_source: Option<Arc<str>> = None;
-    let mut pending_comments: Vec<Span> = Vec::new();
-    let mut last_error_at: Option<u32> = None;
+    let mut last_event_end = 0;
+    // Where go-yaml does not look for tabs in the indentation (cur offsets): quoted and
+    // multi-line plain scalars, flow collections; block scalar bodies have their own rule.
+    let mut exempt: Vec<(usize, usize)> = Vec::new();
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    let mut flow_open: Vec<usize> = Vec::new();
+    let mut plains: Vec<(usize, usize)> = Vec::new();
+    // A piece that is JSON is read as JSON by kubectl: go-yaml's strictness does not apply.
+    let strict = kubectl && !is_json(cur);
+
+    // Ends the piece with its document (go-yaml reads nothing after it), after the tab check.
+    let finish = |b: Builder, end: usize, scan_end: usize, seen: Seen<'_>, pending: Pending| {
+        if let Some((at, message)) =
+            kubectl::tab_refusals(cur, 0, scan_end.min(cur.len()), seen.exempt, seen.blocks, seen.plains)
+                .filter(|_| strict)
+        {
+            return error_at(at, message.into(), pending);
+        }
+        Read::Done { document: Some(Box::new(b.finish(end))), error: None, pending }
+    };
 
     loop {
         let event = match parser.next_event() {
             None => break,
             Some(Ok(ev)) => ev,
             Some(Err(err)) => {
-                let at = base + err.marker().byte_offset().unwrap_or(src.len()).min(src.len());
-                let span = Span::new(at, (at + 1).min(base + src.len()).max(at));
-                if last_error_at.is_some_and(|prev| prev >= span.start) {
-                    break;
+                let at = err.marker().byte_offset().unwrap_or(cur.len()).min(cur.len());
+                if let Some(mut b) = doc.take() {
+                    // go-yaml reads nothing after `...`: close what is open before it.
+                    if b.root.is_none() && after_document_end(cur, at) && b.stack.iter().all(|f| !f.flow()) {
+                        while !b.stack.is_empty() {
+                            let end = pos(at);
+                            if let Err(error) = b.end_collection(Span::new(end, end), strict) {
+                                return Read::Done { document: None, error: Some(error), pending: Pending::default() };
+                            }
+                        }
+                    }
+                    if let Some(root) = b.root.filter(|_| b.stack.is_empty() && !err.info().contains("mapping values"))
+                    {
+                        // go-yaml stops after the first document: what follows is not read.
+                        let end = b.nodes[root.0 as usize].span.end as usize;
+                        return finish(b, end, at, Seen { exempt: &exempt, blocks: &blocks, plains: &plains }, pending);
+                    }
+                    doc = Some(b);
                 }
-                last_error_at = Some(span.start);
-                out.errors.push(SyntaxError { span, message: err.info() });
-                doc = None;
-                pending_source = None;
-                match parser.proceed_next_document() {
-                    Ok(true) => continue,
-                    _ => break,
+                let cx = kubectl::Context {
+                    last_event_end,
+                    in_flow: doc.as_ref().is_some_and(|b| b.stack.iter().any(Frame::flow))
+                        || flow_context_before(cur, at),
+                };
+                if let Some(edits) = kubectl::fix_for(&err.info(), cur, at, &cx) {
+                    return Read::Fix(edits);
                 }
+                return error_at(at, err.info(), Pending::default());
             }
         };
         let (event, span) = event;
-        let sp = byte_span(src, &span, base);
+        let range = cur_range(&span);
+        let sp = to_span(range);
         if matches!(event, Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(..))
-            && let Some(at) = doc.as_ref().and_then(|b| b.misindented_flow(sp.start as usize))
+            && let Some(b) = doc.as_ref()
+            && let Some(Frame::Seq { flow: false, .. }) = b.stack.last()
+            && strict
+            && let Some(at) = tab_after_dash(cur, range.0)
         {
-            out.errors.push(SyntaxError {
-                span: Span::new(at, (at + 1).min(origin + full.len())),
-                message: "flow collection content must be indented more than the line that opens it".into(),
-            });
-            doc = None;
-            pending_source = None;
-            match parser.proceed_next_document() {
-                Ok(true) => continue,
-                _ => break,
-            }
+            return error_at(
+                at,
+                "kubectl refuses a tab after `-`: go-yaml allows only spaces there (found character that cannot start any token)".into(),
+                Pending::default(),
+            );
         }
         match event {
             Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart(..) => {
+                if doc.is_some() {
+                    break;
+                }
                 let mut b = Builder::new(text.clone(), origin, sp.start as usize);
-                b.helm_source = pending_source.take();
-                b.comments = std::mem::take(&mut pending_comments);
+                b.helm_source = pending.source.take();
+                b.comments = std::mem::take(&mut pending.comments);
                 doc = Some(b);
             }
             Event::DocumentEnd => {
@@ -412,7 +690,15 @@ fn parse_range<T>(
                         .root
                         .map_or(sp.end as usize, |r| b.nodes[r.0 as usize].span.end as usize)
                         .max(sp.end as usize);
-                    out.documents.push(map(b.finish(end)));
+                    // After an explicit `...` go-yaml reads nothing more.
+                    let scan_end = if range.1 > range.0 { range.0 } else { cur.len() };
+                    return finish(
+                        b,
+                        end,
+                        scan_end,
+                        Seen { exempt: &exempt, blocks: &blocks, plains: &plains },
+                        pending,
+                    );
                 }
             }
             Event::Comment(comment, _) => {
@@ -426,15 +712,38 @@ fn parse_range<T>(
                     }
                     Some(b) if source.is_none() => b.comments.push(sp),
                     _ => {
-                        pending_comments.push(sp);
+                        pending.comments.push(sp);
                         if source.is_some() {
-                            pending_source = source;
+                            pending.source = source;
                         }
                     }
                 }
             }
+            Event::Anchor(_, name) if strict && !kubectl::anchor_name_ok(&name) => {
+                return error_at(
+                    range.0,
+                    format!(
+                        "kubectl refuses the anchor `&{name}`: go-yaml reads only letters, digits, `_` and `-` in an anchor name"
+                    ),
+                    Pending::default(),
+                );
+            }
             Event::Scalar(value, style, anchor, tag) => {
                 let Some(b) = doc.as_mut() else { continue };
+                let in_flow = !flow_open.is_empty();
+                if strict && let Some(refusal) = scalar_refusal(&value, style, in_flow, &cur[range.0..range.1]) {
+                    return error_at(range.0, refusal.into(), Pending::default());
+                }
+                match style {
+                    ScalarStyle::Literal | ScalarStyle::Folded => {
+                        blocks.push((block_body_start(cur, range.0), range.1));
+                    }
+                    _ if flow_open.is_empty() && cur[range.0..range.1].contains('\n') => exempt.push(range),
+                    _ => {}
+                }
+                if style == ScalarStyle::Plain && flow_open.is_empty() {
+                    plains.push(range);
+                }
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
@@ -460,74 +769,153 @@ fn parse_range<T>(
             Event::SequenceStart(st, anchor, _) => {
                 let Some(b) = doc.as_mut() else { continue };
                 let flow = st == granit_parser::StructureStyle::Flow;
+                if flow {
+                    flow_open.push(range.0);
+                }
                 let first = b.scratch_items.len();
                 b.stack.push(Frame::Seq { start: sp.start as usize, anchor, flow, first });
             }
             Event::MappingStart(st, anchor, _) => {
                 let Some(b) = doc.as_mut() else { continue };
                 let flow = st == granit_parser::StructureStyle::Flow;
+                if flow {
+                    flow_open.push(range.0);
+                }
                 let first = b.scratch_pairs.len();
                 b.stack.push(Frame::Map { start: sp.start as usize, anchor, flow, first, key: None });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(b) = doc.as_mut() else { continue };
-                let Some(frame) = b.stack.pop() else { continue };
-                let (map, children, start, anchor, flow, last) = match frame {
-                    Frame::Seq { start, anchor, flow, first } => {
-                        let children =
-                            Children { start: b.items.len() as u32, len: (b.scratch_items.len() - first) as u32 };
-                        let last = b.scratch_items.last().copied().filter(|_| children.len > 0);
-                        let Builder { items, scratch_items, .. } = &mut *b;
-                        items.extend(scratch_items.drain(first..));
-                        (false, children, start, anchor, flow, last)
-                    }
-                    Frame::Map { start, anchor, flow, first, .. } => {
-                        let children =
-                            Children { start: b.pairs.len() as u32, len: (b.scratch_pairs.len() - first) as u32 };
-                        let last = b.scratch_pairs.last().map(|e| e.1).filter(|_| children.len > 0);
-                        let Builder { pairs, scratch_pairs, .. } = &mut *b;
-                        pairs.extend(scratch_pairs.drain(first..));
-                        b.record_duplicates(children.start as usize);
-                        (true, children, start, anchor, flow, last)
-                    }
-                };
-                let span = b.end_span(start, flow, sp, last);
-                if children.len > MAX_CHILDREN {
-                    out.errors.push(SyntaxError {
-                        span: Span::new(start, start + 1),
-                        message: format!("a collection with more than {MAX_CHILDREN} entries"),
-                    });
-                    doc = None;
-                    match parser.proceed_next_document() {
-                        Ok(true) => continue,
-                        _ => break,
-                    }
+                let Some(flow) = b.stack.last().map(Frame::flow) else { continue };
+                if let Err(error) = b.end_collection(sp, strict) {
+                    return Read::Done { document: None, error: Some(error), pending: Pending::default() };
                 }
-                b.push(Node::collection(span, map, children), anchor);
+                if flow
+                    && let Some(open) = flow_open.pop()
+                    && flow_open.is_empty()
+                {
+                    exempt.push((open, range.1));
+                }
             }
             Event::Alias(anchor) => {
                 let Some(b) = doc.as_mut() else { continue };
+                let name = cur[range.0..range.1].trim_start_matches('*');
+                if !kubectl::anchor_name_ok(name) && strict {
+                    return error_at(
+                        range.0,
+                        format!(
+                            "kubectl refuses the alias `*{name}`: go-yaml reads only letters, digits, `_` and `-` in an anchor name"
+                        ),
+                        Pending::default(),
+                    );
+                }
                 match b.anchors.get(&anchor).copied() {
                     Some(target) => {
                         b.push(Node::alias(sp, target), 0);
                     }
                     None => {
-                        out.errors.push(SyntaxError {
-                            span: sp,
-                            message: "alias refers to an anchor on a node that encloses it (a recursive alias)".into(),
-                        });
-                        doc = None;
-                        match parser.proceed_next_document() {
-                            Ok(true) => continue,
-                            _ => break,
-                        }
+                        return error_at(
+                            range.0,
+                            "alias refers to an anchor on a node that encloses it (a recursive alias)".into(),
+                            Pending::default(),
+                        );
                     }
                 }
             }
             _ => {}
         }
+        last_event_end = range.1.max(last_event_end);
     }
-    out
+    match doc {
+        Some(b) if b.root.is_some() && b.stack.is_empty() => {
+            let end = b.root.map_or(0, |r| b.nodes[r.0 as usize].span.end as usize);
+            finish(b, end, cur.len(), Seen { exempt: &exempt, blocks: &blocks, plains: &plains }, pending)
+        }
+        _ => Read::Done { document: None, error: None, pending },
+    }
+}
+
+/// What the tab check needs to know of a document (offsets in the piece's text).
+struct Seen<'a> {
+    exempt: &'a [(usize, usize)],
+    blocks: &'a [(usize, usize)],
+    plains: &'a [(usize, usize)],
+}
+
+/// Whether the piece is JSON (kubectl tries JSON first for text starting with `{`).
+fn is_json(cur: &str) -> bool {
+    let body = cur.strip_prefix("---").map_or(cur, |rest| rest.split_once('\n').map_or("", |(_, b)| b));
+    body.trim_start().starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok()
+}
+
+/// Whether `at` is on or after a `...` line (a document end marker).
+fn after_document_end(cur: &str, at: usize) -> bool {
+    let at = at.min(cur.len());
+    cur[..at]
+        .split_inclusive('\n')
+        .chain(std::iter::once(&cur[line_start(cur, at)..at]))
+        .any(|l| l.starts_with("...") && matches!(l.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\n' | b'\r')))
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Whether the last non-blank character before `at` opens or continues a flow collection.
+fn flow_context_before(cur: &str, at: usize) -> bool {
+    cur[..at.min(cur.len())].trim_end().ends_with(['[', '{', ','])
+}
+
+/// Where a block scalar's body starts: after its header line (the scalar's span starts at its
+/// first content).
+fn block_body_start(cur: &str, content: usize) -> usize {
+    let mut line = line_start(cur, content);
+    while line > 0 {
+        let previous = line_start(cur, line - 1);
+        if !cur[previous..line].trim().is_empty() {
+            return line;
+        }
+        line = previous;
+    }
+    line
+}
+
+/// Where a tab sits between a block sequence's `-` and its item on the same line.
+fn tab_after_dash(cur: &str, item: usize) -> Option<usize> {
+    let bytes = cur.as_bytes();
+    let mut i = item.min(bytes.len());
+    let mut tab = None;
+    while i > 0 && matches!(bytes[i - 1], b' ' | b'\t') {
+        if bytes[i - 1] == b'\t' {
+            tab = Some(i - 1);
+        }
+        i -= 1;
+    }
+    (i > 0 && bytes[i - 1] == b'-').then_some(tab).flatten()
+}
+
+/// What go-yaml refuses in a scalar the parser accepts. `source` is the scalar's text in
+/// the source, with its quotes.
+fn scalar_refusal(value: &str, style: ScalarStyle, in_flow: bool, source: &str) -> Option<&'static str> {
+    match style {
+        ScalarStyle::Plain => {
+            if value.contains(['\u{2028}', '\u{2029}', '\u{85}']) {
+                return Some(
+                    "kubectl refuses U+2028, U+2029 or NEL (U+0085) inside an unquoted scalar: go-yaml reads them as line breaks; quote the scalar",
+                );
+            }
+            if in_flow && (value.starts_with(':') || value.get(1..).is_some_and(|v| v.contains('?'))) {
+                return Some(
+                    "kubectl refuses `?` in, or `:` at the start of, an unquoted scalar inside `[]` or `{}`: go-yaml reads them as indicators there; quote the scalar",
+                );
+            }
+            None
+        }
+        ScalarStyle::DoubleQuoted if source.contains("\\/") && kubectl::unknown_escape(source).is_some() => Some(
+            "kubectl refuses the escape `\\/`: go-yaml does not know it (found unknown escape character); write `/`",
+        ),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -622,7 +1010,7 @@ mod chunk_tests {
         }
         let text: Arc<str> = Arc::from(text);
         assert!(document_cuts(&text, 8).len() > 2);
-        let whole = parse_range(&text, 0, 0, text.len(), &|d| d);
+        let whole = parse_range(&text, 0, 0, text.len(), Reading::Lenient, &|d| d);
         let pieces = parse_stream(text.clone());
         assert_eq!(whole.documents.len(), pieces.documents.len());
         assert_eq!(

@@ -612,6 +612,44 @@ impl<'a> NodeRef<'a> {
         list.iter().map(move |&(k, v)| (doc.node(k), doc.node(v)))
     }
 
+    /// Mapping entries as Kubernetes reads them: merge keys (`<<: *base`, or a list of
+    /// aliases) applied, keys written in the mapping first, then those merged in that it does
+    /// not have (from the first merged mapping first), as go-yaml does.
+    pub fn merged_entries(self) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+        let mut out: Vec<(NodeRef<'a>, NodeRef<'a>)> = Vec::new();
+        self.collect_merged(&mut out, 0);
+        out
+    }
+
+    fn collect_merged(self, out: &mut Vec<(NodeRef<'a>, NodeRef<'a>)>, depth: u8) {
+        let is_merge = |k: &NodeRef<'a>| k.raw().style() == Style::Plain && k.raw().text_in(k.doc) == Some("<<");
+        let mut merges = Vec::new();
+        for (k, v) in self.entries() {
+            if is_merge(&k) {
+                merges.push(v);
+                continue;
+            }
+            let key = k.key_text();
+            if !out.iter().any(|(o, _)| o.key_text() == key) {
+                out.push((k, v));
+            }
+        }
+        if depth >= MERGE_DEPTH {
+            return;
+        }
+        for m in merges {
+            match m.kind() {
+                NodeKind::Map(_) => m.collect_merged(out, depth + 1),
+                NodeKind::Seq(_) => {
+                    for item in m.items() {
+                        item.collect_merged(out, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let doc = self.doc;
         let list: &'a [NodeId] = match self.children(KIND_SEQ) {
