@@ -249,6 +249,12 @@ fn shape_of(toks: &[Token<'_>], lo: usize, hi: usize, depth: u32) -> Shape {
             _ => return Shape::Unknown,
         }
         i += 1;
+        // A comparison without `bool` filters: what it returns depends on the values.
+        if matches!(op, "==" | "!=" | ">" | "<" | ">=" | "<=")
+            && toks.get(i).map(|t| &t.tok) != Some(&Tok::Ident("bool"))
+        {
+            return Shape::Unknown;
+        }
         // Modifiers of the operator: `bool`, `on (...)`, `group_left (...)`...
         while let Some(Tok::Ident(m)) = toks.get(i).map(|t| &t.tok) {
             if *m == "bool" {
@@ -464,7 +470,9 @@ mod tests {
         assert_eq!(shape("histogram_quantile(0.9, sum(rate(a_bucket[5m])) by (le))"), Shape::One);
         assert_eq!(shape("histogram_quantile(0.9, sum by (le) (rate(a_bucket[5m])))"), Shape::One);
         assert!(matches!(shape("sum by (pod) (rate(a[5m]))"), Shape::Grouped(l, 1) if l == ["pod"]));
-        assert!(matches!(shape("rate(a{x=\"y\"}[5m]) > 5 or on() vector(0)"), Shape::PerSeries(2)));
+        assert!(matches!(shape("rate(a{x=\"y\"}[5m]) + 5 or on() vector(0)"), Shape::PerSeries(2)));
+        assert_eq!(shape("rate(a{x=\"y\"}[5m]) > 5 or on() vector(0)"), Shape::Unknown);
+        assert!(matches!(shape("rate(a[5m]) > bool 5"), Shape::PerSeries(2)));
         assert!(matches!(shape("a_total"), Shape::PerSeries(0)));
         assert_eq!(shape("job:errors:ratio5m{svc=\"a\"}"), Shape::Unknown);
         assert_eq!(shape("{{args.query}}"), Shape::One);

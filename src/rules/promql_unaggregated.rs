@@ -38,6 +38,8 @@ fn check(cx: &mut Cx<'_>) {
         let Some(query) = query_node.text() else { continue };
         let toks = tokens(query);
         let (at, what) = match shape(query) {
+            // A selector pinned to one pod or target (`instance="a:80"`) is one series.
+            Shape::PerSeries(i) if pinned(query, &toks, i) => continue,
             Shape::PerSeries(i) => {
                 (i, "is not aggregated, so it returns one series per pod, instance or label set".to_string())
             }
@@ -56,6 +58,25 @@ fn check(cx: &mut Cx<'_>) {
         .help("aggregate to one series, e.g. `sum(rate(...))` or `sum by (service) (...)` with the service pinned by a matcher; per-pod series are also the costliest queries of a busy namespace")
         .related(file, condition_span, "reads only the first series");
     }
+}
+
+/// Whether the matchers after the selector at `i` fix a per-instance label with `=`.
+fn pinned(query: &str, toks: &[super::promql::Token<'_>], i: usize) -> bool {
+    let matchers = match toks.get(i).map(|t| &t.tok) {
+        Some(super::promql::Tok::Matchers) => &toks[i],
+        _ => match toks.get(i + 1) {
+            Some(t) if t.tok == super::promql::Tok::Matchers => t,
+            _ => return false,
+        },
+    };
+    let text = &query[matchers.range.clone()];
+    PER_INSTANCE.iter().any(|label| {
+        text.match_indices(label).any(|(at, _)| {
+            let before = text[..at].trim_end();
+            let after = text[at + label.len()..].trim_start();
+            (before.ends_with('{') || before.ends_with(',')) && after.starts_with('=') && !after.starts_with("=~")
+        })
+    })
 }
 
 #[cfg(test)]
@@ -90,5 +111,7 @@ mod tests {
         assert!(found("result[0] < 5", "sum by (service) (rate(errors_total{service=\"a\"}[1m]))").is_empty());
         assert!(found("result[0] < 5", "histogram_quantile(0.9, sum(rate(x_bucket[5m])) by (le))").is_empty());
         assert!(found("result[0] < 5", "job:errors:ratio_rate5m{service=\"a\"}").is_empty());
+        assert!(found("result[0] < 5", "exceptions_total{instance=\"a:80\"}").is_empty());
+        assert!(found("result[0] == 0", "rate(errors_total[1m]) > 5 or on() vector(0)").is_empty());
     }
 }
