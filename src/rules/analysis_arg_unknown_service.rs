@@ -54,7 +54,13 @@ fn check(cx: &mut IndexCx<'_>) {
     for (what, analysis) in rollout_analyses(rollout.spec()) {
         for reference in analysis_template_nodes(analysis) {
             let Some(template) = resolve_template(index, rollout, reference).filter(|t| !t.external) else { continue };
+            let mut seen: Vec<String> = Vec::new();
             for u in uses(template) {
+                // One finding per arg: its first use.
+                if seen.contains(&u.arg) {
+                    continue;
+                }
+                seen.push(u.arg.clone());
                 let passed = analysis
                     .get("args")
                     .into_iter()

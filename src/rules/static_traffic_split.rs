@@ -101,10 +101,15 @@ fn check(cx: &mut IndexCx<'_>) {
                 _ => "that share ignores `setWeight`, pauses and aborts",
             };
             let (file, span) = (t.rollout.file, t.node.span());
+            let field = match (t.role, &t.subset) {
+                (_, Some(_)) => "canarySubsetName",
+                ("preview", _) => "previewService",
+                _ => "canaryService",
+            };
             cx.report(
                 b.at,
                 format!(
-                    "{} `{}` sends a fixed {}% of its traffic ({unit} {weight} of {shares}) to `{}`, the {} of Rollout `{}`, which does not manage this {}: {what}",
+                    "{} `{}` sends a fixed {}% of a route's traffic ({unit} {weight} of {shares}) to `{}`, the {} of Rollout `{}`, which does not manage this {}: {what}",
                     obj.kind, obj.name, format_percent(percent), t.service, if t.subset.is_some() { "canary subset".to_string() } else { format!("{} Service", t.role) }, t.rollout.name, obj.kind
                 ),
             )
@@ -112,7 +117,7 @@ fn check(cx: &mut IndexCx<'_>) {
                 "preview" => "send the preview Service traffic only on a separate host or header for testers, and let the promotion switch the active Service".to_string(),
                 _ => format!("let the Rollout shift this traffic (name this {} in its `trafficRouting`), or route only to the stable Service here", obj.kind),
             })
-            .related(file, span, format!("the {} of Rollout `{}`", if t.subset.is_some() { "canary subset" } else { t.role }, t.rollout.name));
+            .related(file, span, format!("the {} of Rollout `{}`", field, t.rollout.name));
         }
     }
 }
@@ -331,9 +336,9 @@ mod tests {
     fn unmanaged_splits_to_the_canary() {
         let f = found(CANARY, VS);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(f[0].contains("fixed 50%") && f[0].contains("canary Service of Rollout `shop`"), "{f:?}");
+        assert!(f[0].contains("fixed 50% of a route") && f[0].contains("canary Service of Rollout `shop`"), "{f:?}");
         let route = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: shop\nspec:\n  rules:\n    - backendRefs:\n        - name: shop-stable\n          port: 80\n        - name: shop-canary\n          port: 80\n";
-        assert!(found(CANARY, route)[0].contains("fixed 50% of its traffic (weight 1 of 2)"));
+        assert!(found(CANARY, route)[0].contains("fixed 50% of a route's traffic (weight 1 of 2)"));
         let bg = "    blueGreen:\n      activeService: shop-stable\n      previewService: shop-canary\n";
         assert!(found(bg, VS)[0].contains("preview Service"));
     }
