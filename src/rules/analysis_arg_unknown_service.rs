@@ -91,11 +91,14 @@ fn check(cx: &mut IndexCx<'_>) {
                 let mut parts = value.split('.');
                 let name = parts.next().unwrap_or(value);
                 let ns = parts.next().unwrap_or(namespace);
-                if index.get("Service", Some(ns), name).is_some() {
+                if index.get_near(rollout, "Service", Some(ns), name).is_some() {
                     continue;
                 }
-                let services: Vec<&str> =
-                    index.of_kind("Service", Some(ns)).filter(|s| !s.external).map(|s| s.name.as_str()).collect();
+                let services: Vec<&str> = index
+                    .of_kind(rollout, "Service", Some(ns))
+                    .filter(|s| !s.external)
+                    .map(|s| s.name.as_str())
+                    .collect();
                 if services.is_empty() {
                     continue;
                 }

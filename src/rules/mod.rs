@@ -8,6 +8,7 @@ use crate::schema::Registry;
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
+mod ambiguous_reference;
 mod analysis_arg_unknown_service;
 mod analysis_condition_ignored;
 mod analysis_failure_limit_zero;
@@ -28,6 +29,7 @@ mod canary_step_invalid;
 mod canary_weight_decreases;
 mod canary_weight_unachievable;
 mod destinationrule_subset_not_found;
+mod duplicate_object;
 mod experiment_spec;
 mod helm_hook_rollout;
 mod invalid_duration;
@@ -39,6 +41,8 @@ mod promql_nan_guard;
 mod promql_rate_window;
 mod promql_raw_counter;
 mod promql_unaggregated;
+mod render_failed;
+mod render_tool_missing;
 mod rollout_selector_mismatch;
 mod rollout_spec;
 mod rollout_strategy;
@@ -104,6 +108,7 @@ pub struct RuleOption {
 
 /// Every rule, sorted by id.
 pub static ALL: &[&Rule] = &[
+    &ambiguous_reference::RULE,
     &analysis_arg_unknown_service::RULE,
     &analysis_condition_ignored::RULE,
     &analysis_failure_limit_zero::RULE,
@@ -124,6 +129,7 @@ pub static ALL: &[&Rule] = &[
     &canary_weight_decreases::RULE,
     &canary_weight_unachievable::RULE,
     &destinationrule_subset_not_found::RULE,
+    &duplicate_object::RULE,
     &experiment_spec::RULE,
     &helm_hook_rollout::RULE,
     &invalid_duration::RULE,
@@ -135,6 +141,8 @@ pub static ALL: &[&Rule] = &[
     &promql_rate_window::RULE,
     &promql_raw_counter::RULE,
     &promql_unaggregated::RULE,
+    &render_failed::RULE,
+    &render_tool_missing::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_spec::RULE,
     &rollout_strategy::RULE,

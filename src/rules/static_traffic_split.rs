@@ -39,7 +39,7 @@ fn check(cx: &mut IndexCx<'_>) {
         return;
     }
     let ns = obj.namespace.as_deref();
-    let rollouts: Vec<&Object> = index.of_kind("Rollout", ns).filter(|r| !r.external).collect();
+    let rollouts: Vec<&Object> = index.of_kind(obj, "Rollout", ns).filter(|r| !r.external).collect();
     if rollouts.is_empty() || rollouts.iter().any(|r| manages(index, r, obj)) {
         return;
     }
