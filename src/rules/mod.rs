@@ -34,6 +34,7 @@ mod experiment_spec;
 mod helm_hook_rollout;
 mod invalid_duration;
 mod invalid_object;
+pub mod kustomize_rollout_config_missing;
 mod missing_anti_affinity;
 mod missing_readiness_probe;
 mod port_mismatch;
@@ -134,6 +135,7 @@ pub static ALL: &[&Rule] = &[
     &helm_hook_rollout::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
+    &kustomize_rollout_config_missing::RULE,
     &missing_anti_affinity::RULE,
     &missing_readiness_probe::RULE,
     &port_mismatch::RULE,
