@@ -39,13 +39,16 @@ fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 /// Of analysis templates, what merging them for a Rollout reads: args, nested templates, and of
-/// each metric its name, how often it runs, and its plugin (the queries are checked already).
+/// each metric its name, how often it runs, and its plugin (the queries are checked already),
+/// and the texts that can name a Service (a Prometheus query, a web URL).
 fn analysis(path: &[&str]) -> Keep {
     match path {
         ["spec"] | ["spec", "metrics"] | ["spec", "metrics", "-"] | ["spec", "metrics", "-", "provider"] => Keep::Part,
-        ["spec", "metrics", "-", "name" | "interval" | "count"] | ["spec", "metrics", "-", "provider", "plugin"] => {
-            Keep::All
-        }
+        ["spec", "metrics", "-", "provider", "prometheus" | "web"] => Keep::Part,
+        ["spec", "metrics", "-", "name" | "interval" | "count"]
+        | ["spec", "metrics", "-", "provider", "plugin"]
+        | ["spec", "metrics", "-", "provider", "prometheus", "query"]
+        | ["spec", "metrics", "-", "provider", "web", "url"] => Keep::All,
         ["spec", "metrics", ..] => Keep::Drop,
         _ => Keep::All,
     }
@@ -128,11 +131,17 @@ fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
 }
 
 /// Of an object's metadata: its identity, owners, and the annotations rollcheck and the
-/// controller read (suppressions, who manages a Service), not its labels.
+/// controller read (suppressions, who manages a Service), Helm hooks and ingress-nginx canary
+/// annotations (whatever their prefix), not its labels.
 fn metadata(rest: &[&str]) -> Keep {
     match rest {
         [] | ["annotations"] => Keep::Part,
-        ["annotations", key] if key.starts_with("rollcheck.io/") || key.starts_with("argo-rollouts.argoproj.io/") => {
+        ["annotations", key]
+            if key.starts_with("rollcheck.io/")
+                || key.starts_with("argo-rollouts.argoproj.io/")
+                || *key == "helm.sh/hook"
+                || key.split_once('/').is_some_and(|(_, name)| name.starts_with("canary")) =>
+        {
             Keep::All
         }
         ["labels" | "managedFields" | "annotations", ..] => Keep::Drop,
@@ -173,6 +182,16 @@ mod tests {
         assert_eq!(keep("Service", false, &["spec"]), Keep::Part);
         assert_eq!(keep("AnalysisTemplate", false, &["spec", "args"]), Keep::All);
         assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "count"]), Keep::All);
-        assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "provider", "prometheus"]), Keep::Drop);
+        assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "provider", "prometheus"]), Keep::Part);
+        assert_eq!(
+            keep("AnalysisTemplate", false, &["spec", "metrics", "-", "provider", "prometheus", "address"]),
+            Keep::Drop
+        );
+        assert_eq!(keep("AnalysisTemplate", false, &["spec", "metrics", "-", "provider", "job"]), Keep::Drop);
+        assert_eq!(
+            keep("Ingress", false, &["metadata", "annotations", "nginx.ingress.kubernetes.io/canary"]),
+            Keep::All
+        );
+        assert_eq!(keep("Service", false, &["metadata", "annotations", "helm.sh/hook"]), Keep::All);
     }
 }

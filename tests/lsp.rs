@@ -69,7 +69,7 @@ spec:
       failureLimit: 1
       successCondition: result[0] == 1
       provider:
-        prometheus: {address: 'http://prometheus:9090', query: 'up'}
+        prometheus: {address: 'http://prometheus:9090', query: 'sum(up{job=\"{{args.service}}\"})'}
 ";
 
 struct Client {

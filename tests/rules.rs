@@ -74,3 +74,28 @@ fn schema_fixtures_report_exactly_what_they_expect() {
         assert_eq!(found, expected, "{path}");
     }
 }
+
+/// The analysis and traffic rules of issue 15, each at its node, through the binary (which keeps
+/// only the facts index checks read: annotations, queries and routes must survive).
+#[test]
+fn analysis_and_traffic_findings_point_at_their_nodes() {
+    const FIXTURE: &str = "tests/fixtures/rules/analysis-and-traffic.yaml";
+    let at = |rule: &str| -> Vec<(u64, u64)> { findings(FIXTURE, rule).iter().map(|(l, c, _)| (*l, *c)).collect() };
+    // The arg value `canary` in the Rollout, not the template's matcher.
+    assert_eq!(at("analysis-arg-unknown-service"), vec![(39, 24)]);
+    assert!(findings(FIXTURE, "analysis-arg-unknown-service")[0].2.contains("no Service `canary`"));
+    // The annotation's value on the stable Ingress.
+    assert_eq!(at("stable-ingress-canary-annotation"), vec![(47, 41)]);
+    // The hook on the canary Service (the Rollout itself is no hook).
+    assert_eq!(at("helm-hook-rollout"), vec![(78, 19)]);
+    // The canary's weight in the VirtualService and in the TrafficSplit.
+    assert_eq!(at("static-traffic-split"), vec![(100, 19), (112, 15)]);
+    let split = findings(FIXTURE, "static-traffic-split");
+    assert!(split[0].2.contains("fixed 10%") && split[1].2.contains("fixed 25%"), "{split:?}");
+    assert_eq!(at("analysis-unused-arg"), vec![(121, 13)]);
+    assert_eq!(at("analysis-never-fails"), vec![(126, 21)]);
+    // Inside the queries: the raw counter, the unaggregated selector.
+    assert_eq!(at("promql-raw-counter"), vec![(131, 22)]);
+    assert_eq!(at("promql-unaggregated"), vec![(140, 23)]);
+    assert_eq!(at("analysis-condition-ignored"), vec![(142, 25)]);
+}

@@ -34,6 +34,85 @@ pub fn measurements(metric: NodeRef<'_>) -> Measurements {
     }
 }
 
+/// An IntOrString field as the controller reads it (`IntValue()`: a non-numeric string is 0):
+/// (node, value); `None` when absent, null, a placeholder or not a number or string.
+pub fn int_or_string<'a>(metric: NodeRef<'a>, key: &str) -> Option<(NodeRef<'a>, i64)> {
+    let node = metric.get_set(key)?;
+    if let Some(s) = node.as_str() {
+        if s.contains("{{") {
+            return None;
+        }
+        return Some((node, s.trim().parse().unwrap_or(0)));
+    }
+    Some((node, node.as_i64()?))
+}
+
+/// Providers that decide a measurement with `successCondition`/`failureCondition`
+/// (`utils/evaluate.EvaluateResult` is called by each of them).
+pub const EVALUATES_CONDITIONS: &[&str] =
+    &["prometheus", "datadog", "newrelic", "wavefront", "cloudwatch", "graphite", "influxdb", "skywalking", "web"];
+
+/// Providers that decide a measurement themselves and never read the conditions: `job` (the
+/// Job's `Complete` or `Failed` condition) and `kayenta` (the canary score against
+/// `threshold.pass` and `threshold.marginal`).
+pub const IGNORES_CONDITIONS: &[&str] = &["job", "kayenta"];
+
+/// How many measurements a metric takes before it is complete, as `Metric.EffectiveCount()`
+/// computes it: `count` when above 0, else 1 without an `interval` and no end with one. `None`
+/// when unknown (a placeholder) or endless.
+pub fn effective_count(metric: NodeRef<'_>) -> Option<i64> {
+    match int_or_string(metric, "count") {
+        Some((_, c)) if c > 0 => Some(c),
+        None if metric.get_set("count").is_some() => None,
+        _ if metric.get_set("interval").is_some() => None,
+        _ => Some(1),
+    }
+}
+
+/// A metric whose `failureLimit` is at least the measurements it takes, so `Failed >
+/// failureLimit` can never hold: (the `failureLimit` node, its value, the count). Not when
+/// `consecutiveSuccessLimit` is on (the metric then ends Inconclusive or Failed when that is not
+/// reached), and not when the controller rejects the limits (`count` below `failureLimit`:
+/// `analysis-spec`).
+pub fn never_fails<'a>(metric: NodeRef<'a>) -> Option<(NodeRef<'a>, i64, i64)> {
+    let count = effective_count(metric)?;
+    let (node, limit) = int_or_string(metric, "failureLimit")?;
+    let success = int_or_string(metric, "consecutiveSuccessLimit").map_or(0, |(_, v)| v);
+    let explicit_count = int_or_string(metric, "count").is_some_and(|(_, c)| c > 0);
+    let rejected = explicit_count && limit > count;
+    (limit >= count && success == 0 && !rejected).then_some((node, limit, count))
+}
+
+/// Every `{{ ... }}` in the string scalars under `node`: (scalar, byte range of the tag in the
+/// value, the trimmed tag).
+pub fn placeholders<'a>(
+    node: Option<NodeRef<'a>>,
+    out: &mut Vec<(NodeRef<'a>, std::ops::Range<usize>, String)>,
+    depth: u32,
+) {
+    let Some(node) = node else { return };
+    if depth > 64 {
+        return;
+    }
+    if node.is_map() {
+        for (_, v) in node.entries() {
+            placeholders(Some(v), out, depth + 1);
+        }
+    } else if node.is_seq() {
+        for item in node.items() {
+            placeholders(Some(item), out, depth + 1);
+        }
+    } else if let Some(text) = node.text() {
+        let mut from = 0;
+        while let Some(start) = text[from..].find("{{").map(|s| s + from) {
+            let Some(end) = text[start..].find("}}").map(|e| e + start + 2) else { break };
+            let tag = text[start + 2..end - 2].trim().to_string();
+            out.push((node, start..end, tag));
+            from = end;
+        }
+    }
+}
+
 /// `setWeight` values of a canary's steps, in order: (weight node, weight).
 pub fn weight_steps<'a>(canary: NodeRef<'a>) -> Vec<(NodeRef<'a>, i64)> {
     canary

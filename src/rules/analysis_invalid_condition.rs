@@ -16,6 +16,12 @@ pub const RULE: Rule = Rule {
 fn check(cx: &mut Cx<'_>) {
     for metric in metrics(cx.obj.spec()) {
         let metric_name = metric.get_str("name").unwrap_or("?");
+        // A `job` or `kayenta` metric never evaluates its conditions: `analysis-condition-ignored`.
+        if super::analysis::provider_kind(metric)
+            .is_some_and(|p| super::analysis::IGNORES_CONDITIONS.contains(&p.as_str()))
+        {
+            continue;
+        }
         for field in ["successCondition", "failureCondition"] {
             let Some(node) = metric.get_set(field) else { continue };
             let Some(condition) = node.text() else {

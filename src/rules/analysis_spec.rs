@@ -2,7 +2,7 @@
 //! AnalysisRun starts, mid-rollout), per provider, and per group of templates a Rollout merges
 //! (`ValidateAnalysisTemplatesWithType`).
 
-use super::analysis::{metrics, resolve_template, rollout_groups};
+use super::analysis::{int_or_string as int_field, metrics, resolve_template, rollout_groups};
 use super::duration::go_duration_problem;
 use super::{Check, Cx, IndexCx, Rule};
 use crate::diagnostic::Severity;
@@ -79,19 +79,6 @@ fn check(cx: &mut Cx<'_>) {
                 .help("keep one of the two");
         }
     }
-}
-
-/// An IntOrString limit as the controller reads it (`IntValue()`: a non-numeric string is 0);
-/// `None` when absent or a placeholder.
-fn int_field<'a>(m: NodeRef<'a>, key: &str) -> Option<(NodeRef<'a>, i64)> {
-    let node = m.get_set(key)?;
-    if let Some(s) = node.as_str() {
-        if s.contains("{{") {
-            return None;
-        }
-        return Some((node, s.trim().parse().unwrap_or(0)));
-    }
-    Some((node, node.as_i64()?))
 }
 
 fn limits(cx: &mut Cx<'_>, m: NodeRef<'_>) {

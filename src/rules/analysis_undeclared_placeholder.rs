@@ -1,6 +1,6 @@
+use super::analysis::placeholders;
 use super::{Check, Cx, Rule};
 use crate::diagnostic::{Severity, did_you_mean};
-use crate::yaml::NodeRef;
 
 pub const RULE: Rule = Rule {
     id: "analysis-undeclared-placeholder",
@@ -58,36 +58,6 @@ fn check(cx: &mut Cx<'_>) {
                 cx.report_span(span, format!("`{{{{{tag}}}}}` is not an arg placeholder: an analysis template can only substitute `{{{{args.<name>}}}}`, so the run fails"))
                     .help("use `{{args.<name>}}` with a declared arg; write a literal `{{` some other way (the controller renders every `{{ }}`)");
             }
-        }
-    }
-}
-
-/// Every `{{ ... }}` in the string scalars under `node`: (scalar, byte range of the tag in the
-/// value, the trimmed tag).
-fn placeholders<'a>(
-    node: Option<NodeRef<'a>>,
-    out: &mut Vec<(NodeRef<'a>, std::ops::Range<usize>, String)>,
-    depth: u32,
-) {
-    let Some(node) = node else { return };
-    if depth > 64 {
-        return;
-    }
-    if node.is_map() {
-        for (_, v) in node.entries() {
-            placeholders(Some(v), out, depth + 1);
-        }
-    } else if node.is_seq() {
-        for item in node.items() {
-            placeholders(Some(item), out, depth + 1);
-        }
-    } else if let Some(text) = node.text() {
-        let mut from = 0;
-        while let Some(start) = text[from..].find("{{").map(|s| s + from) {
-            let Some(end) = text[start..].find("}}").map(|e| e + start + 2) else { break };
-            let tag = text[start + 2..end - 2].trim().to_string();
-            out.push((node, start..end, tag));
-            from = end;
         }
     }
 }

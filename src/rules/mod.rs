@@ -9,14 +9,18 @@ use crate::source::Span;
 use crate::yaml::NodeRef;
 
 mod ambiguous_reference;
+mod analysis_arg_unknown_service;
+mod analysis_condition_ignored;
 mod analysis_failure_limit_zero;
 mod analysis_invalid_condition;
 mod analysis_missing_arg;
+mod analysis_never_fails;
 mod analysis_no_condition;
 mod analysis_single_measurement;
 mod analysis_spec;
 mod analysis_undeclared_placeholder;
 mod analysis_unknown_arg;
+mod analysis_unused_arg;
 mod bluegreen_scale_down_delay;
 mod bluegreen_unguarded_auto_promotion;
 mod canary_large_weight_jump;
@@ -27,6 +31,7 @@ mod canary_weight_unachievable;
 mod destinationrule_subset_not_found;
 mod duplicate_object;
 mod experiment_spec;
+mod helm_hook_rollout;
 mod invalid_duration;
 mod invalid_object;
 pub mod kustomize_rollout_config_missing;
@@ -35,6 +40,8 @@ mod missing_readiness_probe;
 mod port_mismatch;
 mod promql_nan_guard;
 mod promql_rate_window;
+mod promql_raw_counter;
+mod promql_unaggregated;
 mod render_failed;
 mod render_tool_missing;
 mod rollout_selector_mismatch;
@@ -44,7 +51,9 @@ mod schema_unknown_field;
 mod schema_violation;
 mod service_role_conflict;
 mod service_selects_no_pods;
+mod stable_ingress_canary_annotation;
 mod stable_ingress_no_stable_backend;
+mod static_traffic_split;
 mod traffic_routing_config;
 mod traffic_routing_missing_services;
 mod unrendered_template;
@@ -101,14 +110,18 @@ pub struct RuleOption {
 /// Every rule, sorted by id.
 pub static ALL: &[&Rule] = &[
     &ambiguous_reference::RULE,
+    &analysis_arg_unknown_service::RULE,
+    &analysis_condition_ignored::RULE,
     &analysis_failure_limit_zero::RULE,
     &analysis_invalid_condition::RULE,
     &analysis_missing_arg::RULE,
+    &analysis_never_fails::RULE,
     &analysis_no_condition::RULE,
     &analysis_single_measurement::RULE,
     &analysis_spec::RULE,
     &analysis_undeclared_placeholder::RULE,
     &analysis_unknown_arg::RULE,
+    &analysis_unused_arg::RULE,
     &bluegreen_scale_down_delay::RULE,
     &bluegreen_unguarded_auto_promotion::RULE,
     &canary_large_weight_jump::RULE,
@@ -119,6 +132,7 @@ pub static ALL: &[&Rule] = &[
     &destinationrule_subset_not_found::RULE,
     &duplicate_object::RULE,
     &experiment_spec::RULE,
+    &helm_hook_rollout::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
     &kustomize_rollout_config_missing::RULE,
@@ -127,6 +141,8 @@ pub static ALL: &[&Rule] = &[
     &port_mismatch::RULE,
     &promql_nan_guard::RULE,
     &promql_rate_window::RULE,
+    &promql_raw_counter::RULE,
+    &promql_unaggregated::RULE,
     &render_failed::RULE,
     &render_tool_missing::RULE,
     &rollout_selector_mismatch::RULE,
@@ -136,7 +152,9 @@ pub static ALL: &[&Rule] = &[
     &schema_violation::RULE,
     &service_role_conflict::RULE,
     &service_selects_no_pods::RULE,
+    &stable_ingress_canary_annotation::RULE,
     &stable_ingress_no_stable_backend::RULE,
+    &static_traffic_split::RULE,
     &traffic_routing_config::RULE,
     &traffic_routing_missing_services::RULE,
     &unrendered_template::RULE,
