@@ -25,13 +25,17 @@ mod canary_weight_decreases;
 mod canary_weight_unachievable;
 mod destinationrule_subset_not_found;
 mod experiment_spec;
+mod hpa_replicas_conflict;
+mod hpa_target_mismatch;
 mod invalid_duration;
 mod invalid_object;
 mod missing_anti_affinity;
 mod missing_readiness_probe;
+mod pdb_blocks_eviction;
 mod port_mismatch;
 mod promql_nan_guard;
 mod promql_rate_window;
+mod removed_api_version;
 mod rollout_selector_mismatch;
 mod rollout_spec;
 mod rollout_strategy;
@@ -55,6 +59,7 @@ mod yaml_syntax;
 pub use unused_suppression::RULE as UNUSED_SUPPRESSION;
 
 pub mod analysis;
+pub mod apiserver;
 pub mod duration;
 pub mod expr;
 pub mod promql;
@@ -112,13 +117,17 @@ pub static ALL: &[&Rule] = &[
     &canary_weight_unachievable::RULE,
     &destinationrule_subset_not_found::RULE,
     &experiment_spec::RULE,
+    &hpa_replicas_conflict::RULE,
+    &hpa_target_mismatch::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
     &missing_anti_affinity::RULE,
     &missing_readiness_probe::RULE,
+    &pdb_blocks_eviction::RULE,
     &port_mismatch::RULE,
     &promql_nan_guard::RULE,
     &promql_rate_window::RULE,
+    &removed_api_version::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_spec::RULE,
     &rollout_strategy::RULE,
@@ -176,6 +185,11 @@ impl<'a> Cx<'a> {
     /// The namespace references from the object under test resolve in.
     pub fn namespace(&self) -> Option<&'a str> {
         self.obj.namespace.as_deref()
+    }
+
+    /// The Kubernetes version the files are applied to.
+    pub fn kube_version(&self) -> crate::config::KubeVersion {
+        self.settings.kube_version
     }
 
     /// A rule option, as configured for this file, or its default.
