@@ -57,7 +57,7 @@ fn source_span(span: Span) -> SourceSpan {
 
 /// A related place rendered as a nested note with its own snippet.
 struct Note<'a> {
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     span: Span,
     source: Named<'a>,
 }
@@ -117,12 +117,12 @@ impl miette::Diagnostic for Report<'_> {
 
 impl fmt::Display for Note<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
+        f.write_str(&self.message)
     }
 }
 impl fmt::Debug for Note<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
+        f.write_str(&self.message)
     }
 }
 impl std::error::Error for Note<'_> {}
@@ -174,13 +174,19 @@ fn render_one(
 ) -> String {
     let file = &outcome.file(d.file).source;
     let name = display_name(file, d.helm_source.as_deref());
-    let notes = d
-        .related
-        .iter()
-        .map(|r| {
+    // A finding on rendered output is reported at its template or source file; the rendered
+    // lines show what is wrong once values and patches are applied.
+    let rendered = d.rendered.map(|(file, span)| {
+        let rfile = &outcome.file(file).source;
+        let message = format!("as rendered by `{}`", rfile.name).into();
+        Note { message, span, source: Named::new(rfile, span, &rfile.name) }
+    });
+    let notes = rendered
+        .into_iter()
+        .chain(d.related.iter().map(|r| {
             let rfile = &outcome.file(r.file).source;
-            Note { message: &r.message, span: r.span, source: Named::new(rfile, r.span, &rfile.name) }
-        })
+            Note { message: r.message.as_str().into(), span: r.span, source: Named::new(rfile, r.span, &rfile.name) }
+        }))
         .collect();
     let url = color.then(|| crate::rules::doc_url(d.rule));
     let report = Report { d, url, source: Named::new(file, d.span, &name), notes };

@@ -73,13 +73,17 @@ fn check(cx: &mut IndexCx<'_>) {
         return;
     }
     let Some(workload) = index.get_near(obj, target.kind, namespace, target.name) else {
-        let names: Vec<&str> = index.of_kind(target.kind, namespace).map(|o| o.name.as_str()).collect();
+        // Defined only where it is not applied with the autoscaler: as `unresolved-reference`.
+        if index.all(target.kind, namespace, target.name).next().is_some() {
+            return;
+        }
+        let names: Vec<&str> = index.of_kind(obj, target.kind, namespace).map(|o| o.name.as_str()).collect();
         let where_ = namespace.map(|ns| format!(" in namespace `{ns}`")).unwrap_or_default();
         let d = cx.report(name_node, format!("{} `{}` not found{where_}", target.kind, target.name));
         d.label(format!("the {} scales nothing the linted files define", obj.kind));
         match did_you_mean(target.name, names.iter().copied()) {
             Some(s) => {
-                let t = index.get(target.kind, namespace, s).expect("suggested from the index");
+                let t = index.get_near(obj, target.kind, namespace, s).expect("suggested from the index");
                 if name_node.text() == Some(target.name) {
                     d.suggest(s);
                 }
@@ -113,7 +117,7 @@ fn check(cx: &mut IndexCx<'_>) {
     }
     // A Deployment left beside the Rollout that replaced it, with the same pods.
     let Some(template) = index.template_of(workload) else { return };
-    for rollout in index.of_kind("Rollout", namespace) {
+    for rollout in index.of_kind(obj, "Rollout", namespace) {
         let Some(selector_node) = rollout.get(&["spec", "selector"]).filter(|s| s.is_map()) else { continue };
         let mut errors = Vec::new();
         let selector = Selector::parse(selector_node, &mut errors);

@@ -8,6 +8,7 @@ use crate::schema::Registry;
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
+mod ambiguous_reference;
 mod analysis_failure_limit_zero;
 mod analysis_invalid_condition;
 mod analysis_missing_arg;
@@ -24,6 +25,7 @@ mod canary_step_invalid;
 mod canary_weight_decreases;
 mod canary_weight_unachievable;
 mod destinationrule_subset_not_found;
+mod duplicate_object;
 mod experiment_spec;
 mod hpa_replicas_conflict;
 mod hpa_target_mismatch;
@@ -36,6 +38,8 @@ mod port_mismatch;
 mod promql_nan_guard;
 mod promql_rate_window;
 mod removed_api_version;
+mod render_failed;
+mod render_tool_missing;
 mod rollout_selector_mismatch;
 mod rollout_spec;
 mod rollout_strategy;
@@ -100,6 +104,7 @@ pub struct RuleOption {
 
 /// Every rule, sorted by id.
 pub static ALL: &[&Rule] = &[
+    &ambiguous_reference::RULE,
     &analysis_failure_limit_zero::RULE,
     &analysis_invalid_condition::RULE,
     &analysis_missing_arg::RULE,
@@ -116,6 +121,7 @@ pub static ALL: &[&Rule] = &[
     &canary_weight_decreases::RULE,
     &canary_weight_unachievable::RULE,
     &destinationrule_subset_not_found::RULE,
+    &duplicate_object::RULE,
     &experiment_spec::RULE,
     &hpa_replicas_conflict::RULE,
     &hpa_target_mismatch::RULE,
@@ -128,6 +134,8 @@ pub static ALL: &[&Rule] = &[
     &promql_nan_guard::RULE,
     &promql_rate_window::RULE,
     &removed_api_version::RULE,
+    &render_failed::RULE,
+    &render_tool_missing::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_spec::RULE,
     &rollout_strategy::RULE,

@@ -46,10 +46,10 @@ fn check(cx: &mut IndexCx<'_>) {
     if !errors.is_empty() || selector_has_placeholders(selector_node) {
         return;
     }
-    let matched: Vec<_> = index.templates_matching(namespace, &selector).collect();
+    let matched: Vec<_> = index.templates_matching(obj, namespace, &selector).collect();
     if matched.is_empty() {
         // Silent when the namespace's workloads are not in the files.
-        if let Some(t) = index.templates_in(namespace).next() {
+        if let Some(t) = index.templates_in(obj, namespace).next() {
             let owner = index.object(t.owner);
             let d = cx.report(selector_node, format!("PodDisruptionBudget `{}` selects no pods: no pod template in the linted files of its namespace has these labels", obj.name));
             d.help("make the selector match the pod template labels of the workload it protects");

@@ -22,19 +22,24 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &mut IndexCx<'_>) {
-    let index = cx.index;
-    if matches!(cx.obj.kind.as_str(), "VirtualService" | "DestinationRule")
-        && cx.obj.api_version.starts_with("networking.istio.io/")
+    let (index, obj) = (cx.index, cx.obj);
+    if matches!(obj.kind.as_str(), "VirtualService" | "DestinationRule")
+        && obj.api_version.starts_with("networking.istio.io/")
     {
         istio_hosts(cx);
     }
     for r in index.references_of(cx.obj) {
-        // Autoscaler targets are `hpa-target-mismatch`'s.
-        if r.role == "scaleTargetRef" || index.resolve(cx.obj, r).is_some() {
+        let namespace = index.target_namespace(cx.obj, r);
+        // Autoscaler targets are `hpa-target-mismatch`'s. Defined only where it is not applied
+        // with this object (a sibling folder, another unit): maybe applied with it some other
+        // way, so not an error; but not used either.
+        if r.role == "scaleTargetRef"
+            || index.resolve(cx.obj, r).is_some()
+            || index.all(r.kind, namespace, &r.name).next().is_some()
+        {
             continue;
         }
-        let namespace = index.target_namespace(cx.obj, r);
-        let names: Vec<&str> = index.of_kind(r.kind, namespace).map(|o| o.name.as_str()).collect();
+        let names: Vec<&str> = index.of_kind(cx.obj, r.kind, namespace).map(|o| o.name.as_str()).collect();
         let suggestion = did_you_mean(&r.name, names.iter().copied());
         let where_ = match namespace {
             Some(ns) => format!(" in namespace `{ns}`"),
@@ -45,7 +50,7 @@ fn check(cx: &mut IndexCx<'_>) {
         d.label(format!("{} names {} {} that the linted files do not define", r.role, article(r.kind), r.kind));
         match suggestion {
             Some(s) => {
-                let target = index.get(r.kind, namespace, s).expect("suggested from the index");
+                let target = index.get_near(obj, r.kind, namespace, s).expect("suggested from the index");
                 if node.text() == Some(r.name.as_str()) {
                     d.suggest(s);
                 }
@@ -55,7 +60,9 @@ fn check(cx: &mut IndexCx<'_>) {
                     format!("{} `{s}` is defined here", r.kind),
                 );
             }
-            None if r.kind == "AnalysisTemplate" && index.get("ClusterAnalysisTemplate", None, &r.name).is_some() => {
+            None if r.kind == "AnalysisTemplate"
+                && index.get_near(obj, "ClusterAnalysisTemplate", None, &r.name).is_some() =>
+            {
                 d.help("a ClusterAnalysisTemplate has this name: add `clusterScope: true` to the reference");
             }
             None => {
@@ -118,10 +125,11 @@ fn istio_hosts(cx: &mut IndexCx<'_>) {
             continue;
         };
         let Some(namespace) = namespace else { continue };
-        if index.get("Service", Some(namespace), name).is_some() {
+        // Defined, even where it is not applied with this object: as for other references.
+        if index.all("Service", Some(namespace), name).next().is_some() {
             continue;
         }
-        if index.of_kind("Service", Some(namespace)).next().is_none() {
+        if index.of_kind(obj, "Service", Some(namespace)).next().is_none() {
             continue;
         }
         let fqdn = format!("{name}.{namespace}.svc.cluster.local");
@@ -136,12 +144,12 @@ fn istio_hosts(cx: &mut IndexCx<'_>) {
         if entry {
             continue;
         }
-        let names: Vec<&str> = index.of_kind("Service", Some(namespace)).map(|o| o.name.as_str()).collect();
+        let names: Vec<&str> = index.of_kind(obj, "Service", Some(namespace)).map(|o| o.name.as_str()).collect();
         let d = cx.report(node, format!("host `{host}`: Service `{name}` not found in namespace `{namespace}`"));
         d.label("Istio resolves this host to a Service of the cluster");
         match did_you_mean(name, names.iter().copied()) {
             Some(s) => {
-                let target = index.get("Service", Some(namespace), s).expect("suggested from the index");
+                let target = index.get_near(obj, "Service", Some(namespace), s).expect("suggested from the index");
                 if !host.contains('.') && node.text() == Some(host) {
                     d.suggest(s);
                 }
