@@ -85,7 +85,9 @@ fn at(found: &[(u64, u64, String)]) -> Vec<(u64, u64)> {
 fn autoscalers_that_miss_the_rollout() {
     let found = findings(POINTING, "hpa-target-mismatch");
     // The wrong group, the misspelt name, and the Deployment the Rollout replaced (KEDA's default kind).
-    assert_eq!(at(&found), vec![(34, 32), (41, 75), (62, 26)], "{found:?}");
+    // And a ScaledObject naming a Rollout without `apiVersion` (KEDA reads `apps/v1`).
+    assert_eq!(at(&found), vec![(34, 32), (41, 75), (62, 26), (273, 26)], "{found:?}");
+    assert!(found[3].2.contains("KEDA's default"));
     assert!(found[0].2.contains("`argoproj.io/v1alpha1`, not `apps/v1`"));
     assert!(found[1].2.contains("Rollout `apy` not found in namespace `scale`"));
     assert!(found[2].2.contains("Deployment `legacy` runs the same pods as Rollout/api"));

@@ -22,7 +22,8 @@ fn group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-/// What an autoscaler scales: `scaleTargetRef` with KEDA's defaults (a Deployment of `apps/v1`).
+/// What an autoscaler scales: `scaleTargetRef` with KEDA's defaults (`kind: Deployment`,
+/// `apiVersion: apps/v1`).
 pub struct Target<'a> {
     pub api_version: Option<&'a str>,
     pub kind: &'a str,
@@ -33,7 +34,8 @@ pub fn target_of(obj: &Object) -> Option<Target<'_>> {
     let r = obj.get(&["spec", "scaleTargetRef"])?;
     let keda = obj.kind == "ScaledObject";
     let kind = r.get_str("kind").or(keda.then_some("Deployment"))?;
-    let api_version = r.get_str("apiVersion").or((keda && kind == "Deployment").then_some("apps/v1"));
+    // KEDA defaults `apiVersion` to `apps/v1` whatever the kind.
+    let api_version = r.get_str("apiVersion").or(keda.then_some("apps/v1"));
     Some(Target { api_version, kind, name: r.get_str("name")? })
 }
 
@@ -60,12 +62,18 @@ fn check(cx: &mut IndexCx<'_>) {
     if let Some(api_version) = target.api_version
         && group(api_version) != wanted
     {
-        let at = r.get("apiVersion").unwrap_or(r);
         let want = if wanted == "argoproj.io" { "argoproj.io/v1alpha1" } else { "apps/v1" };
+        let (at, given) = match r.get("apiVersion") {
+            Some(node) => (node, format!("`{api_version}`")),
+            None => (
+                r.entry("kind").map_or(r, |(_, v)| v),
+                format!("`{api_version}` (KEDA's default when `apiVersion` is unset)"),
+            ),
+        };
         cx.report(
             at,
             format!(
-                "{} is served under `{want}`, not `{api_version}`: the autoscaler cannot find its scale subresource",
+                "{} is served under `{want}`, not {given}: the autoscaler cannot find its scale subresource",
                 target.kind
             ),
         )

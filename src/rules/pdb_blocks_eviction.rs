@@ -85,20 +85,26 @@ fn check(cx: &mut IndexCx<'_>) {
     let Some(first) = workloads.first().copied() else { return };
     let names = workloads.iter().map(|w| w.label()).collect::<Vec<_>>().join(", ");
     let Some(min_available) = min_available else {
+        // Workloads scaled to zero have no pods to evict.
+        let scaled_to_zero =
+            |w: &&Object| !autoscaled(index, w) && w.get(&["spec", "replicas"]).and_then(|r| r.as_i64()) == Some(0);
+        if workloads.iter().all(scaled_to_zero) {
+            return;
+        }
         cx.report(at, format!("`maxUnavailable: {}` lets no pod of {names} be evicted: node drains and cluster upgrades block until someone deletes the budget", at.display()))
             .help("allow at least one disruption (`maxUnavailable: 1`), and run enough replicas to stay available while one pod moves")
             .related(first.file, first.name_node().span(), "selected pods");
         return;
     };
-    let mut total = 0;
+    let mut total: i64 = 0;
     for w in &workloads {
         if autoscaled(index, w) {
             return;
         }
         match w.get(&["spec", "replicas"]).filter(|r| !r.is_null()) {
-            None => total += 1,
+            None => total = total.saturating_add(1),
             Some(r) => match r.as_i64() {
-                Some(n) if n >= 0 => total += n,
+                Some(n) if n >= 0 => total = total.saturating_add(n),
                 _ => return,
             },
         }
@@ -109,7 +115,7 @@ fn check(cx: &mut IndexCx<'_>) {
     let required = match min_available {
         Amount::Count(n) => n,
         // The disruption controller rounds a percentage of pods up.
-        Amount::Percent(p) => (p * total + 99) / 100,
+        Amount::Percent(p) => p.saturating_mul(total).saturating_add(99) / 100,
     };
     if required < total {
         return;
