@@ -173,7 +173,7 @@ fn render_one(
     color: bool,
 ) -> String {
     let file = &outcome.file(d.file).source;
-    let name = display_name(file, d.helm_source.as_deref());
+    let name = display_name(file, d.helm_source.as_deref().filter(|_| d.rendered.is_none()));
     // A finding on rendered output is reported at its template or source file; the rendered
     // lines show what is wrong once values and patches are applied.
     let rendered = d.rendered.map(|(file, span)| {

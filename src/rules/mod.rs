@@ -31,6 +31,7 @@ mod hpa_replicas_conflict;
 mod hpa_target_mismatch;
 mod invalid_duration;
 mod invalid_object;
+pub mod kustomize_rollout_config_missing;
 mod missing_anti_affinity;
 mod missing_readiness_probe;
 mod pdb_blocks_eviction;
@@ -127,6 +128,7 @@ pub static ALL: &[&Rule] = &[
     &hpa_target_mismatch::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
+    &kustomize_rollout_config_missing::RULE,
     &missing_anti_affinity::RULE,
     &missing_readiness_probe::RULE,
     &pdb_blocks_eviction::RULE,
