@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::baseline::Baseline;
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config, ConfigError, KubeVersion};
 use crate::diagnostic::Severity;
 use crate::lint::{Options, Retention, lint_plan};
 use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover, find};
@@ -48,6 +48,11 @@ pub struct Cli {
     /// Namespace of objects that do not set `metadata.namespace` [default: the config's, or `default`].
     #[arg(long, short = 'n')]
     namespace: Option<String>,
+
+    /// The Kubernetes version the manifests are applied to, e.g. `1.29`: API versions it no
+    /// longer serves are errors [default: the config's `kube-version`, or 1.33].
+    #[arg(long, value_name = "VERSION", value_parser = parse_kube_version)]
+    kube_version: Option<KubeVersion>,
 
     /// Skip files and directories matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -186,7 +191,10 @@ fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(e),
     };
     let config = match load_config(&cli) {
-        Ok(c) => Arc::new(c),
+        Ok(mut c) => {
+            c.kube_version = cli.kube_version.or(c.kube_version);
+            Arc::new(c)
+        }
         Err(errors) => {
             for e in errors {
                 eprintln!("rollcheck: {e}");
@@ -314,6 +322,10 @@ fn outputs(cli: &Cli) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
         return Err("several formats would share one output: give each a file with `FORMAT=FILE`".into());
     }
     Ok(out)
+}
+
+fn parse_kube_version(text: &str) -> Result<KubeVersion, String> {
+    KubeVersion::parse(text).ok_or_else(|| format!("`{text}` is not a Kubernetes version such as 1.33"))
 }
 
 fn load_config(cli: &Cli) -> Result<Config, Vec<ConfigError>> {

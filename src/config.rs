@@ -61,6 +61,8 @@ pub struct Config {
     pub crds: Vec<PathBuf>,
     pub external: Vec<External>,
     pub fail_on: Option<Severity>,
+    /// The Kubernetes version the manifests are applied to (`kube-version`, or `--kube-version`).
+    pub kube_version: Option<KubeVersion>,
     /// The binaries that render units (`tools:`).
     pub tools: crate::unit::Tools,
     /// How to render the charts that globs match (`charts:`).
@@ -69,6 +71,42 @@ pub struct Config {
     pub render_network: bool,
     /// Effective settings per set of matching overrides, computed once.
     cache: Mutex<HashMap<Vec<usize>, Arc<Effective>>>,
+}
+
+/// A Kubernetes minor release, `1.33`: which API versions the cluster serves, which validation
+/// applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl KubeVersion {
+    /// The target when neither the command line nor the config names one.
+    pub const DEFAULT: KubeVersion = KubeVersion { major: 1, minor: 33 };
+
+    /// `1.33`, `v1.33` or `1.33.2` (the patch release does not matter).
+    pub fn parse(text: &str) -> Option<KubeVersion> {
+        let text = text.trim();
+        let text = text.strip_prefix('v').unwrap_or(text);
+        let mut parts = text.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        match parts.next() {
+            Some(patch) if patch.parse::<u32>().is_err() => return None,
+            _ => {}
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(KubeVersion { major, minor })
+    }
+}
+
+impl std::fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
 }
 
 /// A mistake in the config file, at its place.
@@ -139,6 +177,7 @@ const TOP_KEYS: &[&str] = &[
     "tools",
     "charts",
     "render",
+    "kube-version",
 ];
 
 struct Reader<'s> {
@@ -202,6 +241,14 @@ impl Reader<'_> {
                     Some(s) => config.fail_on = Some(s),
                     None => self.error(value.span(), "`fail-on` must be `error`, `warning` or `info`".into()),
                 },
+                // `1.33` is read as a YAML number: its text is what counts.
+                Some("kube-version") => {
+                    match value.text().filter(|_| value.scalar().is_some()).and_then(KubeVersion::parse) {
+                        Some(v) => config.kube_version = Some(v),
+                        None => self
+                            .error(value.span(), "`kube-version` must be a Kubernetes version such as \"1.33\"".into()),
+                    }
+                }
                 _ => self.unknown_key(key, "setting", TOP_KEYS),
             }
         }
@@ -495,6 +542,7 @@ fn glob_for(glob: &str, base: &Path) -> Result<Vec<Glob>, globset::Error> {
 pub struct Effective {
     pub severities: Vec<Option<Severity>>,
     pub options: Vec<HashMap<&'static str, i64>>,
+    pub kube_version: KubeVersion,
 }
 
 impl Effective {
@@ -552,7 +600,7 @@ impl Config {
             });
             options.push(opts);
         }
-        Effective { severities, options }
+        Effective { severities, options, kube_version: self.kube_version.unwrap_or(KubeVersion::DEFAULT) }
     }
 
     /// The config's base directory made absolute, for anchoring globs.
@@ -659,7 +707,8 @@ pub fn json_schema() -> serde_json::Value {
                 "type": "object",
                 "additionalProperties": false,
                 "properties": {"network": {"type": "boolean", "description": "let helm and kustomize use the network (default: false)"}}
-            }
+            },
+            "kube-version": {"type": ["string", "number"], "pattern": "^v?[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "description": "the Kubernetes version manifests are applied to, e.g. \"1.33\" (default: 1.33): which API versions it serves"}
         }
     })
 }
@@ -675,7 +724,7 @@ mod tests {
     #[test]
     fn reads_every_setting() {
         let c = parse(
-            "rules:\n  canary-no-analysis: off\n  missing-anti-affinity: warning\n  canary-large-weight-jump:\n    level: warning\n    max-jump: 30\noverrides:\n  - files: [legacy/**]\n    rules: {missing-readiness-probe: off}\nexclude: [charts/]\nnamespace: apps\ncontext: [../platform]\nexternal: [ClusterAnalysisTemplate/success-rate, Service/infra/gateway, {kind: Secret, name: s}]\nfail-on: warning\n",
+            "rules:\n  canary-no-analysis: off\n  missing-anti-affinity: warning\n  canary-large-weight-jump:\n    level: warning\n    max-jump: 30\noverrides:\n  - files: [legacy/**]\n    rules: {missing-readiness-probe: off}\nexclude: [charts/]\nnamespace: apps\ncontext: [../platform]\nexternal: [ClusterAnalysisTemplate/success-rate, Service/infra/gateway, {kind: Secret, name: s}]\nfail-on: warning\nkube-version: 1.29\n",
             "c.yaml",
             Path::new("/repo"),
         )
@@ -687,6 +736,7 @@ mod tests {
         assert_eq!(c.external.len(), 3);
         assert_eq!(c.external[1].namespace.as_deref(), Some("infra"));
         assert_eq!(c.fail_on, Some(Severity::Warning));
+        assert_eq!(c.kube_version, Some(KubeVersion { major: 1, minor: 29 }));
         let legacy = c.effective("/repo/legacy/app.yaml");
         assert_eq!(legacy.severity("missing-readiness-probe"), None);
         assert_eq!(legacy.severity("missing-anti-affinity"), Some(Severity::Warning));
@@ -710,5 +760,11 @@ mod tests {
         assert!(errors("external: [Service]\n")[0].starts_with("c.yaml:1:12:"));
         assert!(errors("rules: [\n")[0].contains("invalid YAML"));
         assert!(errors("").is_empty());
+        assert_eq!(
+            errors("kube-version: latest\n"),
+            vec!["c.yaml:1:15: `kube-version` must be a Kubernetes version such as \"1.33\""]
+        );
+        assert_eq!(KubeVersion::parse("v1.25.3"), Some(KubeVersion { major: 1, minor: 25 }));
+        assert_eq!(KubeVersion::parse("1"), None);
     }
 }

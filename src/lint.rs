@@ -428,7 +428,10 @@ pub fn lint_files_indexed(
 fn apply_levels<'a>(diagnostics: &mut Vec<Diagnostic>, settings_of: &impl Fn(FileId) -> Option<&'a Arc<Effective>>) {
     diagnostics.retain_mut(|d| match settings_of(d.file).map(|s| s.severity(d.rule)) {
         Some(Some(severity)) => {
-            d.severity = severity;
+            // A rule may report some findings below its own severity (a deprecated API beside
+            // removed ones); the configured level caps those rather than raising them.
+            let below_default = rules::find(d.rule).is_some_and(|r| d.severity < r.severity);
+            d.severity = if below_default { d.severity.min(severity) } else { severity };
             true
         }
         Some(None) => false,

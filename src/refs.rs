@@ -52,9 +52,11 @@ pub fn references(kind: &str, root: NodeRef<'_>) -> Vec<Reference> {
                 template_ref(a, &mut out);
             }
         }
-        "HorizontalPodAutoscaler" => {
+        "HorizontalPodAutoscaler" | "ScaledObject" => {
             if let Some(target) = spec.and_then(|s| s.get("scaleTargetRef")) {
-                let kind = match target.get_str("kind") {
+                // KEDA defaults the target to a Deployment.
+                let default = if kind == "ScaledObject" { Some("Deployment") } else { None };
+                let kind = match target.get_str("kind").or(default) {
                     Some("Rollout") => Some("Rollout"),
                     Some("Deployment") => Some("Deployment"),
                     Some("StatefulSet") => Some("StatefulSet"),

@@ -1,7 +1,7 @@
 //! What outlives the object checks: the parts of each document that the index and the index
 //! checks read. Object checks run while a document's whole tree exists; afterwards only this
 //! is kept, so memory follows the objects rather than the text: identity and metadata (labels
-//! aside), every spec but pod specs, of which only the containers' names and ports, and the
+//! aside), every spec but pod specs, of which only the containers' names, ports and readiness probes, and the
 //! data of the controller's own ConfigMap.
 //!
 //! `tests/retention.rs` lints every fixture and corpus file both with whole trees and with
@@ -125,7 +125,7 @@ fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
     }
     match &path[pod_spec.len()..] {
         ["containers" | "initContainers"] | ["containers" | "initContainers", "-"] => Keep::Part,
-        ["containers" | "initContainers", "-", "name" | "ports"] => Keep::All,
+        ["containers" | "initContainers", "-", "name" | "ports" | "readinessProbe"] => Keep::All,
         _ => Keep::Drop,
     }
 }
@@ -169,6 +169,7 @@ mod tests {
         assert_eq!(keep("Service", false, &["spec", "selector"]), Keep::All);
         assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "ports"]].concat()), Keep::All);
         assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "env"]].concat()), Keep::Drop);
+        assert_eq!(keep("Deployment", false, &[&pod[..], &["containers", "-", "readinessProbe"]].concat()), Keep::All);
         assert_eq!(keep("Rollout", false, &[&pod[..], &["volumes"]].concat()), Keep::Drop);
         assert_eq!(keep("Rollout", false, &["metadata", "labels"]), Keep::Drop);
         assert_eq!(keep("Rollout", false, &["metadata", "annotations"]), Keep::Part);

@@ -431,3 +431,35 @@ spec:
         .code(1)
         .stdout(predicate::str::contains("data: {a: [unclosed").and(predicate::str::contains("app-2999-canry")));
 }
+
+#[test]
+fn kube_version_decides_removed_and_deprecated_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "hpa.yaml",
+        "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  minReplicas: 1\n  maxReplicas: 3\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web}]}}\n",
+    );
+    rollcheck()
+        .args([&path, "--format", "compact"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("1:13: error[removed-api-version] autoscaling/v2beta2 HorizontalPodAutoscaler is no longer served since Kubernetes 1.26 (the target is 1.33)"));
+    rollcheck()
+        .args([&path, "--format", "compact", "--kube-version", "1.24"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[removed-api-version] autoscaling/v2beta2 HorizontalPodAutoscaler is deprecated since Kubernetes 1.23 and no longer served from 1.26"));
+    rollcheck()
+        .args([&path, "--kube-version", "1.22"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("removed-api-version").not());
+    let config = write(&dir, ".rollcheck.yaml", "kube-version: \"1.25\"\n");
+    rollcheck()
+        .args([&path, "--format", "compact", "--config", &config])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[removed-api-version]"));
+    rollcheck().args([&path, "--kube-version", "latest"]).assert().code(2);
+}

@@ -15,6 +15,8 @@ const EXTERNAL: &str = "external:
   - AnalysisTemplate/integrationtests
   - Service/nginx-rollout-canary
   - Service/nginx-rollout-stable
+  - Service/istio-host-split-stable
+  - Service/istio-host-split-canary
   - Ingress/nginx-rollout-ingress
   - Deployment/rollout-ref-deployment
 ";

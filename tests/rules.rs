@@ -99,3 +99,51 @@ fn analysis_and_traffic_findings_point_at_their_nodes() {
     assert_eq!(at("promql-unaggregated"), vec![(140, 23)]);
     assert_eq!(at("analysis-condition-ignored"), vec![(142, 25)]);
 }
+
+const POINTING: &str = "tests/fixtures/rules/what-points-at-a-rollout.yaml";
+
+fn at(found: &[(u64, u64, String)]) -> Vec<(u64, u64)> {
+    found.iter().map(|(l, c, _)| (*l, *c)).collect()
+}
+
+#[test]
+fn autoscalers_that_miss_the_rollout() {
+    let found = findings(POINTING, "hpa-target-mismatch");
+    // The wrong group, the misspelt name, and the Deployment the Rollout replaced (KEDA's default kind).
+    // And a ScaledObject naming a Rollout without `apiVersion` (KEDA reads `apps/v1`).
+    assert_eq!(at(&found), vec![(34, 32), (41, 75), (62, 26), (273, 26)], "{found:?}");
+    assert!(found[3].2.contains("KEDA's default"));
+    assert!(found[0].2.contains("`argoproj.io/v1alpha1`, not `apps/v1`"));
+    assert!(found[1].2.contains("Rollout `apy` not found in namespace `scale`"));
+    assert!(found[2].2.contains("Deployment `legacy` runs the same pods as Rollout/api"));
+}
+
+#[test]
+fn replicas_beside_an_autoscaler() {
+    let found = findings(POINTING, "hpa-replicas-conflict");
+    // `api` and `cart`: the `cart` Application ignores every Rollout's replicas without
+    // RespectIgnoreDifferences; `shop` is ignored with it, `legacy` sets no replicas.
+    assert_eq!(at(&found), vec![(7, 13), (97, 13)], "{found:?}");
+    assert!(found.iter().all(|(_, _, m)| m.contains("Application/cart ignores the `replicas` difference")));
+}
+
+#[test]
+fn budgets_that_block_drains() {
+    let found = findings(POINTING, "pdb-blocks-eviction");
+    // maxUnavailable 0; minAvailable 1 of 1; a selector matching nothing. Not 50% of 3, not an
+    // autoscaled Rollout at 100%.
+    assert_eq!(at(&found), vec![(169, 19), (177, 17), (203, 5)], "{found:?}");
+    assert!(found[1].2.contains("keeps 1 of 1 pod available"));
+    assert!(found[2].2.contains("selects no pods"));
+}
+
+#[test]
+fn readiness_follows_workload_ref_and_istio_hosts_resolve() {
+    let probes = findings(POINTING, "missing-readiness-probe");
+    assert_eq!(at(&probes), vec![(227, 62)], "{probes:?}");
+    assert!(probes[0].2.contains("container `front` of Deployment/front"));
+    let hosts = findings(POINTING, "unresolved-reference");
+    // `reviws`, `ratings.mesh.svc.cluster.local`, the DestinationRule's `reviewz`; not the
+    // ServiceEntry host, an external host, or a namespace without Services in the files.
+    assert_eq!(at(&hosts), vec![(255, 31), (258, 31), (266, 9)], "{hosts:?}");
+}

@@ -479,9 +479,11 @@ fn config_schema_is_current_and_accepts_the_documented_example() {
         "overrides": [{"files": ["legacy/**"], "rules": {"missing-readiness-probe": "off"}}],
         "exclude": ["charts/"], "namespace": "apps", "context": ["../platform"],
         "external": ["ClusterAnalysisTemplate/success-rate", {"kind": "Service", "name": "gw", "namespace": "infra"}],
-        "fail-on": "warning"
+        "fail-on": "warning",
+        "kube-version": "1.31"
     });
     assert!(validator.is_valid(&example));
+    assert!(!validator.is_valid(&serde_json::json!({"kube-version": "latest"})));
     assert!(!validator.is_valid(&serde_json::json!({"rules": {"no-such-rule": "off"}})));
 }
 

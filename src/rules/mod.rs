@@ -32,16 +32,20 @@ mod destinationrule_subset_not_found;
 mod duplicate_object;
 mod experiment_spec;
 mod helm_hook_rollout;
+mod hpa_replicas_conflict;
+mod hpa_target_mismatch;
 mod invalid_duration;
 mod invalid_object;
 pub mod kustomize_rollout_config_missing;
 mod missing_anti_affinity;
 mod missing_readiness_probe;
+mod pdb_blocks_eviction;
 mod port_mismatch;
 mod promql_nan_guard;
 mod promql_rate_window;
 mod promql_raw_counter;
 mod promql_unaggregated;
+mod removed_api_version;
 mod render_failed;
 mod render_tool_missing;
 mod rollout_selector_mismatch;
@@ -69,6 +73,7 @@ mod yaml_syntax;
 pub use unused_suppression::RULE as UNUSED_SUPPRESSION;
 
 pub mod analysis;
+pub mod apiserver;
 pub mod duration;
 pub mod expr;
 pub mod promql;
@@ -133,16 +138,20 @@ pub static ALL: &[&Rule] = &[
     &duplicate_object::RULE,
     &experiment_spec::RULE,
     &helm_hook_rollout::RULE,
+    &hpa_replicas_conflict::RULE,
+    &hpa_target_mismatch::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
     &kustomize_rollout_config_missing::RULE,
     &missing_anti_affinity::RULE,
     &missing_readiness_probe::RULE,
+    &pdb_blocks_eviction::RULE,
     &port_mismatch::RULE,
     &promql_nan_guard::RULE,
     &promql_rate_window::RULE,
     &promql_raw_counter::RULE,
     &promql_unaggregated::RULE,
+    &removed_api_version::RULE,
     &render_failed::RULE,
     &render_tool_missing::RULE,
     &rollout_selector_mismatch::RULE,
@@ -204,6 +213,11 @@ impl<'a> Cx<'a> {
     /// The namespace references from the object under test resolve in.
     pub fn namespace(&self) -> Option<&'a str> {
         self.obj.namespace.as_deref()
+    }
+
+    /// The Kubernetes version the files are applied to.
+    pub fn kube_version(&self) -> crate::config::KubeVersion {
+        self.settings.kube_version
     }
 
     /// A rule option, as configured for this file, or its default.
