@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod index;
 pub mod lint;
 pub mod load;
+pub mod paths;
 pub mod lsp;
 pub mod refs;
 pub mod report;

@@ -22,6 +22,9 @@ pub struct Options {
     /// Schemas of CRDs given with `--crd`, beside the embedded ones.
     pub schemas: Arc<Registry>,
     pub retention: Retention,
+    /// Also check the objects of context files, and report a finding there when its cause is
+    /// in a linted file (a pre-commit run that renames a Service a context Rollout names).
+    pub context_causes: bool,
 }
 
 /// How much of each document outlives its object checks.
@@ -43,6 +46,7 @@ impl Default for Options {
             baseline: None,
             schemas: Arc::new(Registry::default()),
             retention: Retention::default(),
+            context_causes: false,
         }
     }
 }
@@ -204,12 +208,19 @@ pub fn lint_files_indexed(
     let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.source.name)).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
     let is_lint = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Lint);
+    let is_checked = |id: FileId| {
+        position(id).is_some_and(|i| match files[i].role {
+            Role::Lint => true,
+            Role::Context => options.context_causes,
+            Role::External => false,
+        })
+    };
     let settings_of = |id: FileId| position(id).map(|i| &settings[i]);
 
     let rule_diagnostics: Vec<Diagnostic> = index
         .objects
         .par_iter()
-        .filter(|obj| is_lint(obj.file))
+        .filter(|obj| is_checked(obj.file))
         .fold(Vec::new, |mut out, obj| {
             if let Some(settings) = settings_of(obj.file) {
                 rules::check_with_index(obj, &index, &options.schemas, settings, &mut out);
@@ -223,14 +234,20 @@ pub fn lint_files_indexed(
     let mut diagnostics = loaded;
     diagnostics.extend(index_diagnostics.into_iter().filter(|d| is_lint(d.file)));
     diagnostics.extend(rule_diagnostics);
+    if options.context_causes {
+        let name_of = |id: FileId| position(id).map_or("", |i| files[i].source.name.as_str());
+        diagnostics.retain_mut(|d| is_lint(d.file) || caused_in_linted_files(d, &index, &is_lint, &name_of));
+    }
     apply_levels(&mut diagnostics, &settings_of);
     sort(&mut diagnostics);
     defer_schema_findings(&mut diagnostics);
 
-    let mut suppressions = suppress::collect(&files, &index, is_lint);
+    let mut suppressions = suppress::collect(&files, &index, is_checked);
     let suppressed = suppress::apply(&mut diagnostics, &mut suppressions);
     let mut unused =
         suppress::unused(&suppressions, |file, rule| settings_of(file).is_some_and(|s| s.severity(rule).is_some()));
+    // Context files are not linted: their suppressions may serve findings not shown today.
+    unused.retain(|d| is_lint(d.file));
     apply_levels(&mut unused, &settings_of);
     diagnostics.extend(unused);
 
@@ -251,6 +268,52 @@ pub fn lint_files_indexed(
         context_files: files.iter().filter(|f| f.role == Role::Context).count(),
     };
     Outcome { files, diagnostics, io_errors: Vec::new(), summary }
+}
+
+/// Whether a finding on an object of a context file has its cause in a linted file, and if so
+/// says which: a related place is there (the Service a misspelt name is closest to), or it is a
+/// missing reference and a linted file defines an object of that kind and namespace that
+/// nothing names (the Service that was renamed).
+fn caused_in_linted_files<'a>(
+    d: &mut Diagnostic,
+    index: &Index,
+    is_lint: &impl Fn(FileId) -> bool,
+    name_of: &impl Fn(FileId) -> &'a str,
+) -> bool {
+    if let Some(r) = d.related.iter().find(|r| is_lint(r.file)) {
+        let cause = name_of(r.file).to_string();
+        d.message.push_str(&format!(" (after the change to `{cause}`)"));
+        return true;
+    }
+    if d.rule != "unresolved-reference" {
+        return false;
+    }
+    let within = |o: &&crate::index::Object| {
+        let s = o.root().span();
+        o.file == d.file && s.start <= d.span.start && d.span.start <= s.end
+    };
+    let Some(obj) = index.objects.iter().find(within) else { return false };
+    for r in index.references_of(obj) {
+        if obj.doc.node(r.at).span() != d.span || index.resolve(obj, r).is_some() {
+            continue;
+        }
+        let namespace = index.target_namespace(obj, r);
+        let orphan = index
+            .of_kind(r.kind, namespace)
+            .filter(|o| is_lint(o.file) && index.referrers_of(o).next().is_none())
+            .min_by_key(|o| (strsim::damerau_levenshtein(&r.name, &o.name), o.name.clone()));
+        if let Some(o) = orphan {
+            let cause = name_of(o.file).to_string();
+            d.message.push_str(&format!(" (after the change to `{cause}`)"));
+            d.related(
+                o.file,
+                o.name_node().span(),
+                format!("{} `{}` is defined in `{cause}` and nothing names it: was it `{}`?", o.kind, o.name, r.name),
+            );
+            return true;
+        }
+    }
+    false
 }
 
 /// Drops findings of rules that are off for their file and applies configured severities.
@@ -280,7 +343,9 @@ fn sort(diagnostics: &mut Vec<Diagnostic>) {
 
 /// A schema finding at the same place as a finding of a specific rule says the same thing less
 /// well (`interval: 60`: "must be a string" beside "a number, not a duration"); keep the
-/// specific one, with the higher of the two severities (the object is still rejected).
+/// specific one. Each keeps the level its rule has (the config's, else the registry's): when
+/// the specific one is the lower, both stay, so that an object the API server rejects is still
+/// an error unless the config says otherwise.
 /// Diagnostics are sorted by file and start, so equal places are adjacent.
 fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
     let is_schema = |d: &Diagnostic| d.rule.starts_with("schema-");
@@ -299,9 +364,11 @@ fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
                 continue;
             }
             let (span, severity) = (diagnostics[i].span, diagnostics[i].severity);
-            if let Some(j) = (start..end).find(|&j| !is_schema(&diagnostics[j]) && diagnostics[j].span == span) {
+            let specific = |j: usize| {
+                !is_schema(&diagnostics[j]) && diagnostics[j].span == span && diagnostics[j].severity >= severity
+            };
+            if (start..end).any(specific) {
                 keep[i] = false;
-                diagnostics[j].severity = diagnostics[j].severity.max(severity);
             }
         }
         start = end;
