@@ -311,7 +311,13 @@ fn object_at(
 ) -> Option<Object> {
     let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return None };
     let invalid = |at: NodeRef<'_>, message: String, help: &'static str| {
-        let mut d = Diagnostic::new("invalid-object", crate::rules::default_severity("invalid-object"), file, at.span(), message);
+        let mut d = Diagnostic::new(
+            "invalid-object",
+            crate::rules::default_severity("invalid-object"),
+            file,
+            at.span(),
+            message,
+        );
         d.help(help);
         d.helm_source = helm_source.clone();
         d

@@ -39,7 +39,9 @@ spec:
 ";
 
 fn service(name: &str) -> String {
-    format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: web\n  ports:\n    - port: 80\n")
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: web\n  ports:\n    - port: 80\n"
+    )
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -49,13 +51,8 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 fn rollcheck(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("rollcheck")
-        .unwrap()
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
+    let out =
+        Command::cargo_bin("rollcheck").unwrap().current_dir(dir).env("NO_COLOR", "1").args(args).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 

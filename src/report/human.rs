@@ -45,9 +45,10 @@ impl SourceCode for Named<'_> {
         let column = if before == 0 && after == 0 {
             let len = local.offset() - inner.span().offset().min(local.offset());
             let start = inner.span().offset();
-            self.lines.text().get(start..start + len).map_or(inner.column(), |t| {
-                t.rsplit('\n').next().map_or(0, |l| l.chars().count())
-            })
+            self.lines
+                .text()
+                .get(start..start + len)
+                .map_or(inner.column(), |t| t.rsplit('\n').next().map_or(0, |l| l.chars().count()))
         } else {
             inner.column()
         };
