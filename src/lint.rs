@@ -273,7 +273,7 @@ pub fn lint_files_indexed(
 /// Whether a finding on an object of a context file has its cause in a linted file, and if so
 /// says which: a related place is there (the Service a misspelt name is closest to), or it is a
 /// missing reference and a linted file defines an object of that kind and namespace that
-/// nothing names (the Service that was renamed).
+/// nothing names and that looks like the missing one (the Service that was renamed).
 fn caused_in_linted_files<'a>(
     d: &mut Diagnostic,
     index: &Index,
@@ -298,9 +298,17 @@ fn caused_in_linted_files<'a>(
             continue;
         }
         let namespace = index.target_namespace(obj, r);
+        // What was renamed still looks like what is missing: a Service still selects the
+        // referrer's pods; anything else kept a similar name.
+        let pods = index.template_of(obj);
+        let like_the_missing_one = |o: &crate::index::Object| match (r.kind, pods) {
+            ("Service", Some(pods)) => crate::selector::Selector::of_service(o.root())
+                .is_some_and(|(_, selector)| !selector.is_empty() && selector.matches(&pods.labels)),
+            _ => strsim::damerau_levenshtein(&r.name, &o.name) <= r.name.len().max(o.name.len()) / 2,
+        };
         let orphan = index
             .of_kind(r.kind, namespace)
-            .filter(|o| is_lint(o.file) && index.referrers_of(o).next().is_none())
+            .filter(|o| is_lint(o.file) && index.referrers_of(o).next().is_none() && like_the_missing_one(o))
             .min_by_key(|o| (strsim::damerau_levenshtein(&r.name, &o.name), o.name.clone()));
         if let Some(o) = orphan {
             let cause = name_of(o.file).to_string();
@@ -343,10 +351,9 @@ fn sort(diagnostics: &mut Vec<Diagnostic>) {
 
 /// A schema finding at the same place as a finding of a specific rule says the same thing less
 /// well (`interval: 60`: "must be a string" beside "a number, not a duration"); keep the
-/// specific one. Each keeps the level its rule has (the config's, else the registry's): when
-/// the specific one is the lower, both stay, so that an object the API server rejects is still
-/// an error unless the config says otherwise.
-/// Diagnostics are sorted by file and start, so equal places are adjacent.
+/// specific one, at the level of its own rule (the config's, else the registry's): a rule's
+/// level comes from one place. Diagnostics are sorted by file and start, so equal places are
+/// adjacent.
 fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
     let is_schema = |d: &Diagnostic| d.rule.starts_with("schema-");
     let mut keep = vec![true; diagnostics.len()];
@@ -363,11 +370,8 @@ fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
             if !is_schema(&diagnostics[i]) {
                 continue;
             }
-            let (span, severity) = (diagnostics[i].span, diagnostics[i].severity);
-            let specific = |j: usize| {
-                !is_schema(&diagnostics[j]) && diagnostics[j].span == span && diagnostics[j].severity >= severity
-            };
-            if (start..end).any(specific) {
+            let span = diagnostics[i].span;
+            if (start..end).any(|j| !is_schema(&diagnostics[j]) && diagnostics[j].span == span) {
                 keep[i] = false;
             }
         }

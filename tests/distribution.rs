@@ -364,4 +364,12 @@ fn versions_and_the_documented_hook_revision_agree() {
     }
     let hooks = git(root(), &["show", &format!("{rev}:.pre-commit-hooks.yaml")]);
     assert!(hooks.contains("- id: rollcheck-bin") && hooks.contains("- id: rollcheck\n"), "{hooks}");
+    // The commit the README's workflow uses the action at has it.
+    let action_rev = readme
+        .split("uses: rollcheck/rollcheck@")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the README uses the action at a commit");
+    let action = git(root(), &["show", &format!("{action_rev}:action.yml")]);
+    assert!(action.contains("using: composite"), "{action}");
 }
