@@ -10,11 +10,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::baseline::Baseline;
 use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
-use crate::lint::{Options, Retention, lint_inputs};
-use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover};
+use crate::lint::{Options, Retention, lint_plan};
+use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover, find};
 use crate::report::Format;
 use crate::rules;
 use crate::schema::Registry;
+use crate::unit;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -80,6 +81,28 @@ pub struct Cli {
     /// Refuse files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+
+    /// Lint every file as it is: do not render Helm charts or build kustomizations.
+    #[arg(long)]
+    no_render: bool,
+
+    /// The helm binary that renders charts [default: the config's `tools: {helm}`, else `helm` on PATH].
+    #[arg(long, value_name = "BIN")]
+    helm: Option<PathBuf>,
+
+    /// The kustomize binary that builds kustomizations [default: the config's `tools:`, else
+    /// `kustomize` on PATH, else `kubectl kustomize`].
+    #[arg(long, value_name = "BIN")]
+    kustomize: Option<PathBuf>,
+
+    /// A values file for every chart rendered in this run (repeatable).
+    #[arg(long = "values", short = 'f', value_name = "FILE")]
+    values: Vec<PathBuf>,
+
+    /// For `helm template ... | rollcheck -`: the chart folder, so that findings are reported on
+    /// its templates (the `# Source:` paths).
+    #[arg(long, value_name = "DIR")]
+    chart_dir: Option<PathBuf>,
 
     /// Never colour the output (colour is used only on a terminal, and never when NO_COLOR is set).
     #[arg(long)]
@@ -193,11 +216,12 @@ fn run(cli: Cli) -> ExitCode {
         }
     }
     let paths = if cli.paths.is_empty() { vec![".".to_string()] } else { cli.paths.clone() };
-    let (inputs, mut io_errors) = discover(&paths, &excludes);
+    let render = !cli.no_render;
+    let (found, stdin, mut io_errors) = find(&paths, &excludes, render);
     for arg in paths.iter().filter(|a| *a != "-") {
         let path = std::path::Path::new(arg);
-        let found = inputs.iter().any(|i| matches!(i, crate::load::Input::File(f) if f.starts_with(path)));
-        if !found && path.exists() {
+        let any = found.walked.iter().chain(&found.named).any(|f| f.starts_with(path));
+        if !any && path.exists() {
             eprintln!(
                 "rollcheck: nothing to lint under `{arg}`: no *.yaml, *.yml or *.json file that .gitignore and the excludes leave"
             );
@@ -218,7 +242,23 @@ fn run(cli: Cli) -> ExitCode {
         retention: Retention::Facts,
         context_causes: true,
     };
-    let mut outcome = lint_inputs(&inputs, &context, &options);
+    let settings = unit::Settings {
+        render,
+        tools: unit::Tools {
+            helm: cli.helm.clone().or_else(|| config.tools.helm.clone()),
+            kustomize: cli.kustomize.clone().or_else(|| config.tools.kustomize.clone()),
+            kubectl: config.tools.kubectl.clone(),
+        },
+        values: cli.values.clone(),
+        charts: config.charts.clone(),
+        limits: unit::Limits { network: config.render_network, ..Default::default() },
+    };
+    let mut plan = unit::plan(&found, &settings);
+    if stdin {
+        plan.stdin = true;
+    }
+    plan.chart_dir = cli.chart_dir.clone();
+    let mut outcome = lint_plan(&plan, &settings, &context, &options);
     // Reporters read only the sources: free the trees before rendering.
     for f in &mut outcome.files {
         f.documents = Vec::new();

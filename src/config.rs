@@ -61,6 +61,12 @@ pub struct Config {
     pub crds: Vec<PathBuf>,
     pub external: Vec<External>,
     pub fail_on: Option<Severity>,
+    /// The binaries that render units (`tools:`).
+    pub tools: crate::unit::Tools,
+    /// How to render the charts that globs match (`charts:`).
+    pub charts: Vec<crate::unit::ChartConfig>,
+    /// Renderers may use the network (`render: {network: true}`).
+    pub render_network: bool,
     /// Effective settings per set of matching overrides, computed once.
     cache: Mutex<HashMap<Vec<usize>, Arc<Effective>>>,
 }
@@ -121,7 +127,19 @@ pub fn parse(text: &str, name: &str, base: &Path) -> Result<Config, Vec<ConfigEr
     if p.errors.is_empty() { Ok(config) } else { Err(p.errors) }
 }
 
-const TOP_KEYS: &[&str] = &["rules", "overrides", "exclude", "namespace", "context", "crds", "external", "fail-on"];
+const TOP_KEYS: &[&str] = &[
+    "rules",
+    "overrides",
+    "exclude",
+    "namespace",
+    "context",
+    "crds",
+    "external",
+    "fail-on",
+    "tools",
+    "charts",
+    "render",
+];
 
 struct Reader<'s> {
     source: &'s SourceFile,
@@ -167,6 +185,19 @@ impl Reader<'_> {
                     config.crds = self.strings(value, "crds").iter().map(|p| config.base.join(p)).collect();
                 }
                 Some("external") => config.external = self.externals(value),
+                Some("tools") => config.tools = self.tools(value, &config.base),
+                Some("charts") => config.charts = self.charts(value, &config.base),
+                Some("render") => {
+                    for (k, v) in self.mapping(value, "render") {
+                        match k.key_text().as_deref() {
+                            Some("network") => match v.as_bool() {
+                                Some(b) => config.render_network = b,
+                                None => self.error(v.span(), "`network` must be `true` or `false`".into()),
+                            },
+                            _ => self.unknown_key(k, "render setting", &["network"]),
+                        }
+                    }
+                }
                 Some("fail-on") => match value.text().and_then(severity) {
                     Some(s) => config.fail_on = Some(s),
                     None => self.error(value.span(), "`fail-on` must be `error`, `warning` or `info`".into()),
@@ -174,6 +205,92 @@ impl Reader<'_> {
                 _ => self.unknown_key(key, "setting", TOP_KEYS),
             }
         }
+    }
+
+    fn mapping<'n>(&mut self, value: NodeRef<'n>, what: &str) -> Vec<(NodeRef<'n>, NodeRef<'n>)> {
+        if !value.is_map() {
+            self.error(value.span(), format!("`{what}` must be a mapping"));
+            return Vec::new();
+        }
+        value.entries().collect()
+    }
+
+    fn tools(&mut self, value: NodeRef<'_>, base: &Path) -> crate::unit::Tools {
+        let mut tools = crate::unit::Tools::default();
+        for (k, v) in self.mapping(value, "tools") {
+            let Some(path) = v.as_str().map(|p| base.join(p)) else {
+                self.error(v.span(), "a tool is the path of its binary".into());
+                continue;
+            };
+            match k.key_text().as_deref() {
+                Some("helm") => tools.helm = Some(path),
+                Some("kustomize") => tools.kustomize = Some(path),
+                Some("kubectl") => tools.kubectl = Some(path),
+                _ => self.unknown_key(k, "tool", &["helm", "kustomize", "kubectl"]),
+            }
+        }
+        tools
+    }
+
+    /// `charts:`: a list of `{path, release, namespace, values, set, kube-version, api-versions}`;
+    /// `values` is a list of values sets, each a file or a list of files.
+    fn charts(&mut self, value: NodeRef<'_>, base: &Path) -> Vec<crate::unit::ChartConfig> {
+        const KEYS: &[&str] = &["path", "release", "namespace", "values", "set", "kube-version", "api-versions"];
+        let mut out = Vec::new();
+        if !value.is_seq() {
+            self.error(value.span(), "`charts` must be a list of `{path: GLOB, values: [...]}`".into());
+            return out;
+        }
+        for item in value.items() {
+            let mut chart = crate::unit::ChartConfig::default();
+            let mut globs = GlobSetBuilder::new();
+            let mut has_path = false;
+            for (k, v) in self.mapping(item, "a chart entry") {
+                let text = || v.text().filter(|_| v.scalar().is_some() && !v.is_null()).map(str::to_string);
+                match k.key_text().as_deref() {
+                    Some("path") => {
+                        has_path = true;
+                        for g in self.strings(v, "path") {
+                            let g = g.trim_end_matches('/').to_string();
+                            match Glob::new(&normalize(&base.join(&g)).to_string_lossy()) {
+                                Ok(glob) => {
+                                    globs.add(glob);
+                                }
+                                Err(e) => self.error(v.span(), format!("invalid glob `{g}`: {e}")),
+                            }
+                        }
+                    }
+                    Some("release") => chart.release = text(),
+                    Some("namespace") => chart.namespace = text(),
+                    Some("kube-version") => chart.kube_version = text(),
+                    Some("api-versions") => chart.api_versions = self.strings(v, "api-versions"),
+                    Some("set") => chart.set = self.strings(v, "set"),
+                    Some("values") => {
+                        if !v.is_seq() {
+                            self.error(
+                                v.span(),
+                                "`values` is a list of values sets: a file, or a list of files".into(),
+                            );
+                            continue;
+                        }
+                        for set in v.items() {
+                            let files = self.strings(set, "values");
+                            chart.values_sets.push(files.iter().map(|f| base.join(f)).collect());
+                        }
+                    }
+                    _ => self.unknown_key(k, "chart setting", KEYS),
+                }
+            }
+            if !has_path {
+                self.error(item.span(), "a chart entry needs `path`, the chart folder (or a glob)".into());
+            }
+            match globs.build() {
+                Ok(set) => chart.charts = set,
+                Err(e) => self.error(item.span(), e.to_string()),
+            }
+            out.push(chart);
+        }
+        out
     }
 
     fn strings(&mut self, value: NodeRef<'_>, what: &str) -> Vec<String> {

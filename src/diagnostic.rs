@@ -57,6 +57,9 @@ pub struct Diagnostic {
     /// Text that can replace the primary span to fix the finding (a "did you mean" name);
     /// editors offer it as a quick fix.
     pub suggestion: Option<String>,
+    /// For a finding on rendered output, reported at the repository file it came from: where it
+    /// was in the output of the render.
+    pub rendered: Option<(FileId, Span)>,
 }
 
 impl Diagnostic {
@@ -79,6 +82,7 @@ impl Diagnostic {
             helm_source: None,
             related: Vec::new(),
             suggestion: None,
+            rendered: None,
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, ObjectName};
-use crate::load::{DocRef, LoadedFile};
+use crate::load::{DocRef, LoadedFile, Scope};
 use crate::refs::{Reference, references};
 use crate::selector::{Selector, labels_of};
 use crate::source::{FileId, Span};
@@ -236,7 +236,13 @@ pub struct Index {
     /// The controller's ConfigMap (`argo-rollouts-config`), in whatever namespace.
     controller_config: Option<ObjectId>,
     shared: rustc_hash::FxHashSet<Shared>,
+    /// Each file's scope, by file id.
+    scopes: Vec<(FileId, Scope)>,
 }
+
+/// The distance of definitions in context files and external objects: they join every unit,
+/// after everything nearer.
+const FAR: u32 = 1 << 16;
 
 /// The name of the Argo Rollouts controller's ConfigMap (plugins, defaults).
 pub const CONTROLLER_CONFIG: &str = "argo-rollouts-config";
@@ -248,9 +254,12 @@ impl Index {
         let mut index = Index::default();
         index.objects.reserve_exact(files.iter().map(|f| f.documents.len()).sum());
         let mut diagnostics = Vec::new();
+        index.scopes = files.iter().map(|f| (f.id, f.scope.clone())).collect();
+        index.scopes.sort_by_key(|(id, _)| *id);
         for file in files {
+            let namespace = file.namespace.as_deref().unwrap_or(default_namespace);
             for doc in &file.documents {
-                let objects = objects_of(file.id, doc, default_namespace, &mut |s| index.share(s), &mut diagnostics);
+                let objects = objects_of(file.id, doc, namespace, &mut |s| index.share(s), &mut diagnostics);
                 for mut obj in objects {
                     obj.external = file.role == crate::load::Role::External;
                     index.add(obj);
@@ -458,18 +467,54 @@ impl Index {
         }
     }
 
+    fn scope(&self, file: FileId) -> &Scope {
+        match self.scopes.binary_search_by_key(&file, |(id, _)| *id) {
+            Ok(i) => &self.scopes[i].1,
+            Err(_) => &Scope::Everywhere,
+        }
+    }
+
+    /// How near a definition in file `to` is to a referrer in file `from`: 0 in the same file,
+    /// 1 in the same unit or folder, more for folders further in or out; `None` when the two are
+    /// not applied together (other units, sibling folders).
+    pub fn distance(&self, from: FileId, to: FileId) -> Option<u32> {
+        if from == to {
+            return Some(0);
+        }
+        match (self.scope(from), self.scope(to)) {
+            (Scope::Everywhere, _) | (_, Scope::Everywhere) => Some(FAR),
+            (Scope::Unit(a), Scope::Unit(b)) => (a == b).then_some(1),
+            (Scope::Folder(a), Scope::Folder(b)) => {
+                let (inner, outer) = if a.starts_with(b) { (a, b) } else { (b, a) };
+                inner.starts_with(outer).then(|| 1 + (inner.components().count() - outer.components().count()) as u32)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether an object comes from a context file or the config's `external:` list.
+    pub fn joins_every_unit(&self, o: &Object) -> bool {
+        *self.scope(o.file) == Scope::Everywhere
+    }
+
+    /// Whether two objects are applied together.
+    pub fn together(&self, a: &Object, b: &Object) -> bool {
+        self.distance(a.file, b.file).is_some()
+    }
+
     /// What `obj` names by reference.
     pub fn references_of(&self, obj: &Object) -> &[Reference] {
         &self.references[obj.id.0 as usize]
     }
 
-    /// Objects that name `obj`, with the reference they use.
+    /// Objects that name `obj` (and find it, not a nearer namesake), with the reference they use.
     pub fn referrers_of<'a>(&'a self, obj: &'a Object) -> impl Iterator<Item = (&'a Object, &'a Reference)> + 'a {
         let list = self.referrers.get(key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
         list.map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize])).filter(move |(from, r)| {
             r.kind == obj.kind.as_str()
                 && r.name == obj.name
                 && self.target_namespace(from, r) == obj.namespace.as_deref()
+                && self.resolve(from, r).is_some_and(|found| found.id == obj.id)
         })
     }
 
@@ -482,15 +527,28 @@ impl Index {
         self.get_near(from, r.kind, self.target_namespace(from, r), &r.name)
     }
 
-    /// Like [`Index::get`], but when the name is defined more than once (two versions of a
-    /// manifest in one repository), prefers the definition in the referrer's own file.
+    /// The definition of a name that `from` sees: among those applied with it, the nearest (the
+    /// same file, then the same unit or folder, then the nearest folder in or out).
     pub fn get_near(&self, from: &Object, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
-        let mut all = self.all(kind, namespace, name);
-        let first = all.next()?;
-        if first.file == from.file {
-            return Some(first);
+        self.nearest(from, kind, namespace, name).into_iter().next()
+    }
+
+    /// Every definition of a name at the nearest distance from `from` (more than one when the
+    /// files do not say which is meant).
+    pub fn nearest(&self, from: &Object, kind: &str, namespace: Option<&str>, name: &str) -> Vec<&Object> {
+        let mut best: Vec<&Object> = Vec::new();
+        let mut best_distance = u32::MAX;
+        for o in self.all(kind, namespace, name) {
+            let Some(d) = self.distance(from.file, o.file) else { continue };
+            if d < best_distance {
+                best_distance = d;
+                best.clear();
+            }
+            if d == best_distance {
+                best.push(o);
+            }
         }
-        Some(all.find(|o| o.file == from.file).unwrap_or(first))
+        best
     }
 
     /// The pod template a workload runs (for a Rollout, through its `workloadRef`).
@@ -533,16 +591,23 @@ impl Index {
             .filter(move |o| o.kind == kind && o.name == name && o.namespace.as_deref() == namespace)
     }
 
-    /// Every object of a kind in a namespace.
-    pub fn of_kind<'a, 'k>(&'a self, kind: &'k str, namespace: Option<&'k str>) -> impl Iterator<Item = &'a Object> {
+    /// Every object of a kind in a namespace applied with `from`.
+    pub fn of_kind<'a, 'k>(
+        &'a self,
+        from: &'a Object,
+        kind: &'k str,
+        namespace: Option<&'k str>,
+    ) -> impl Iterator<Item = &'a Object> + use<'a, 'k> {
         let list = self.by_kind.get(key([Some(kind), namespace, None]));
-        list.map(|id| self.object(*id)).filter(move |o| o.kind == kind && o.namespace.as_deref() == namespace)
+        list.map(|id| self.object(*id))
+            .filter(move |o| o.kind == kind && o.namespace.as_deref() == namespace && self.together(from, o))
     }
 
-    /// Pod templates in a namespace whose labels the selector matches. Uses the rarest
-    /// `matchLabels` pair to narrow the candidates.
+    /// Pod templates applied with `from`, in a namespace, whose labels the selector matches.
+    /// Uses the rarest `matchLabels` pair to narrow the candidates.
     pub fn templates_matching<'a>(
         &'a self,
+        from: &'a Object,
         namespace: Option<&str>,
         selector: &'a Selector,
     ) -> impl Iterator<Item = &'a PodTemplate> + 'a {
@@ -556,17 +621,24 @@ impl Index {
             None => Box::new(self.templates_by_namespace.get(key([namespace, None, None]))),
         };
         let namespace = namespace.map(Shared::new);
-        candidates
-            .map(|&i| &self.templates[i as usize])
-            .filter(move |t| self.objects[t.owner.0 as usize].namespace == namespace && selector.matches(&t.labels))
+        candidates.map(|&i| &self.templates[i as usize]).filter(move |t| {
+            let owner = &self.objects[t.owner.0 as usize];
+            owner.namespace == namespace && self.together(from, owner) && selector.matches(&t.labels)
+        })
     }
 
-    /// Pod templates in a namespace, for "closest match" explanations.
-    pub fn templates_in<'a>(&'a self, namespace: Option<&'a str>) -> impl Iterator<Item = &'a PodTemplate> + 'a {
-        self.templates_by_namespace
-            .get(key([namespace, None, None]))
-            .map(|&i| &self.templates[i as usize])
-            .filter(move |t| self.objects[t.owner.0 as usize].namespace.as_deref() == namespace)
+    /// Pod templates applied with `from` in a namespace, for "closest match" explanations.
+    pub fn templates_in<'a>(
+        &'a self,
+        from: &'a Object,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a PodTemplate> + 'a {
+        self.templates_by_namespace.get(key([namespace, None, None])).map(|&i| &self.templates[i as usize]).filter(
+            move |t| {
+                let owner = &self.objects[t.owner.0 as usize];
+                owner.namespace.as_deref() == namespace && self.together(from, owner)
+            },
+        )
     }
 }
 

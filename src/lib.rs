@@ -21,4 +21,5 @@ pub mod schema;
 pub mod selector;
 pub mod source;
 pub mod suppress;
+pub mod unit;
 pub mod yaml;

@@ -8,11 +8,14 @@ use crate::baseline::Baseline;
 use crate::config::{Config, Effective, External};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, Shared, objects_of};
-use crate::load::{DocRef, DocumentPass, Input, IoError, LoadOptions, LoadedFile, Role, load_all, load_bytes_with};
+use crate::load::{
+    DocRef, DocumentPass, Input, IoError, LoadOptions, LoadedFile, Rendered, Role, Scope, load_all, load_bytes_with,
+};
 use crate::schema::Registry;
-use crate::source::FileId;
+use crate::source::{FileId, Span};
 use crate::yaml::Document;
-use crate::{retain, rules, suppress};
+use crate::{retain, rules, suppress, unit};
+use std::path::PathBuf;
 
 pub struct Options {
     pub namespace: String,
@@ -85,7 +88,7 @@ impl Outcome {
 pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Outcome {
     let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
     let all: Vec<Input> = inputs.iter().chain(&context).cloned().collect();
-    let linted = inputs.iter().enumerate().map(|(i, input)| (FileId(i as u32), input.display()));
+    let linted = inputs.iter().enumerate().map(|(i, input)| (FileId(i as u32), input.display(), None));
     let pass = ObjectPass::new(options, linted);
     let (mut files, io_errors) = load_all(&all, &options.load, &pass);
     for f in &mut files {
@@ -93,19 +96,163 @@ pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Ou
             f.role = Role::Context;
         }
     }
-    if !options.config.external.is_empty() {
-        let name = match &options.config.path {
-            Some(p) => format!("{} (external:)", p.display()),
-            None => "(external objects)".to_string(),
-        };
-        let stubs = external_stubs(&options.config.external).into_bytes();
-        let mut stub = load_bytes_with(FileId(all.len() as u32), name, stubs, Some(&pass));
-        stub.role = Role::External;
-        files.push(stub);
-    }
+    files.extend(external_file(options, FileId(all.len() as u32), &pass));
     let mut outcome = lint_files(files, options);
     outcome.io_errors = io_errors;
     outcome
+}
+
+/// Lints what a walk found: plain files as they are, and each unit as it renders. `context`
+/// inputs only resolve references, in every unit.
+pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input], options: &Options) -> Outcome {
+    let outputs: Vec<unit::Output> = plan.units.par_iter().map(|u| unit::render(u, settings)).collect();
+    // Files loaded from disk: plain files, an Application's folders, and the resources of
+    // kustomizations that cannot be built here (no kustomize).
+    let mut disk: Vec<(PathBuf, Scope, Option<Arc<str>>)> =
+        plan.plain.iter().map(|p| (p.clone(), Scope::of_file(p), None)).collect();
+    let mut rendered = Vec::new();
+    let mut refused: Vec<(PathBuf, usize, Diagnostic)> = Vec::new();
+    for (i, (u, output)) in plan.units.iter().zip(outputs).enumerate() {
+        let namespace: Option<Arc<str>> = u.namespace.as_deref().map(Arc::from);
+        match output {
+            unit::Output::Files(files) => {
+                disk.extend(files.into_iter().map(|f| (f, Scope::Unit(i as u32), namespace.clone())));
+            }
+            unit::Output::Rendered { text, origins } => rendered.push((i, text, origins)),
+            unit::Output::Failed { message, at } => {
+                let mut d = Diagnostic::new(
+                    "render-failed",
+                    rules::default_severity("render-failed"),
+                    FileId(0),
+                    Span::default(),
+                    "",
+                );
+                d.message = format!("`{}` failed: {message}", u.label);
+                d.help(match u.kind {
+                    unit::UnitKind::Helm(_) => {
+                        "fix the chart so that `helm template` renders it; rollcheck lints what it renders"
+                    }
+                    _ => "fix the kustomization so that `kustomize build` builds it; rollcheck lints what it builds",
+                });
+                let (file, line) = at.unwrap_or_else(|| (u.anchor.clone(), 1));
+                refused.push((file, line, d));
+            }
+            unit::Output::ToolMissing { tool } => {
+                let mut d = Diagnostic::new(
+                    "render-tool-missing",
+                    rules::default_severity("render-tool-missing"),
+                    FileId(0),
+                    Span::default(),
+                    "",
+                );
+                d.message = format!("`{tool}` is not installed, so `{}` was not rendered or linted", u.label);
+                d.help(format!(
+                    "install {tool} (see https://{}) or name it with `--{tool} BIN` or `tools: {{{tool}: BIN}}` in .rollcheck.yaml; `--no-render` lints every file as it is",
+                    if tool == "helm" { "helm.sh/docs/intro/install" } else { "kubectl.docs.kubernetes.io/installation/kustomize" }
+                ));
+                refused.push((u.anchor.clone(), 1, d));
+                // Its objects can still be linted as plain files (its patches cannot).
+                if let unit::UnitKind::Kustomize(k) = &u.kind {
+                    let resources = k.chain.iter().flat_map(|c| &c.resources).filter(|r| r.is_file());
+                    disk.extend(resources.map(|r| (r.clone(), Scope::of_file(r), None)));
+                }
+            }
+        }
+    }
+    disk.sort_by(|a, b| a.0.cmp(&b.0));
+    disk.dedup_by(|a, b| a.0 == b.0);
+    let mut inputs: Vec<Input> = disk.iter().map(|(p, _, _)| Input::File(p.clone())).collect();
+    if plan.stdin {
+        inputs.push(Input::Stdin);
+    }
+    let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
+    let first_rendered = inputs.len() + context.len();
+    let linted = disk
+        .iter()
+        .map(|(p, _, ns)| (p.display().to_string(), ns.clone()))
+        .chain(plan.stdin.then(|| ("-".to_string(), None)))
+        .enumerate()
+        .map(|(i, (p, ns))| (FileId(i as u32), p, ns))
+        .chain(rendered.iter().enumerate().map(|(n, (i, _, _))| {
+            let u = &plan.units[*i];
+            (FileId((first_rendered + n) as u32), u.anchor.display().to_string(), u.namespace.as_deref().map(Arc::from))
+        }));
+    let pass = ObjectPass::new(options, linted);
+    let all: Vec<Input> = inputs.iter().chain(&context).cloned().collect();
+    let (mut files, io_errors) = load_all(&all, &options.load, &pass);
+    for f in &mut files {
+        match disk.get(f.id.0 as usize) {
+            Some((_, scope, namespace)) => {
+                f.scope = scope.clone();
+                f.namespace = namespace.clone();
+            }
+            None if f.id.0 as usize == disk.len() && plan.stdin => {
+                // A `helm template` stream whose chart is known: findings go to its templates.
+                if let Some(dir) = &plan.chart_dir {
+                    let unit = unit::helm::unit(dir, Default::default(), None);
+                    f.rendered = Some(Arc::new(Rendered { unit, origins: Vec::new() }));
+                }
+            }
+            None => {
+                f.role = Role::Context;
+                f.scope = Scope::Everywhere;
+            }
+        }
+    }
+    let mut next = first_rendered;
+    for (i, text, origins) in rendered {
+        let u = &plan.units[i];
+        let mut f = load_bytes_with(FileId(next as u32), u.label.clone(), text.into_bytes(), Some(&pass));
+        next += 1;
+        f.scope = Scope::Unit(i as u32);
+        f.namespace = u.namespace.as_deref().map(Arc::from);
+        f.rendered = Some(Arc::new(Rendered { unit: u.clone(), origins }));
+        files.push(f);
+    }
+    // Render failures and missing tools are findings on the file that defines the unit.
+    let mut anchors: Vec<LoadedFile> = Vec::new();
+    for (path, line, mut d) in refused {
+        let position = anchors.iter().position(|f| f.source.name == path.display().to_string());
+        let f = match position {
+            Some(i) => &mut anchors[i],
+            None => {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let mut f = crate::load::load_bytes(FileId(next as u32), path.display().to_string(), Vec::new());
+                next += 1;
+                f.source = Arc::new(crate::source::SourceFile::new(path.display().to_string(), Arc::from(text)));
+                f.checked = true;
+                anchors.push(f);
+                anchors.last_mut().expect("just pushed")
+            }
+        };
+        let text = f.source.text();
+        let start = f.source.line_start(line.saturating_sub(1)).min(text.len());
+        let end = text[start..].find('\n').map_or(text.len(), |e| start + e);
+        let indent = text[start..end].len() - text[start..end].trim_start().len();
+        d.file = f.id;
+        d.span = Span::new(start + indent, end.max(start + indent));
+        f.diagnostics.push(d);
+    }
+    files.extend(anchors);
+    files.extend(external_file(options, FileId(next as u32), &pass));
+    let mut outcome = lint_files(files, options);
+    outcome.io_errors = io_errors;
+    outcome
+}
+
+/// The objects the config says exist in the cluster (`external:`), as a file of stubs.
+fn external_file(options: &Options, id: FileId, pass: &ObjectPass<'_>) -> Option<LoadedFile> {
+    if options.config.external.is_empty() {
+        return None;
+    }
+    let name = match &options.config.path {
+        Some(p) => format!("{} (external:)", p.display()),
+        None => "(external objects)".to_string(),
+    };
+    let stubs = external_stubs(&options.config.external).into_bytes();
+    let mut stub = load_bytes_with(id, name, stubs, Some(pass));
+    stub.role = Role::External;
+    Some(stub)
 }
 
 /// YAML for the objects the config says exist outside the files.
@@ -132,25 +279,30 @@ fn quote(s: &str) -> String {
 /// down to what the index checks need (with [`Retention::Facts`]).
 struct ObjectPass<'a> {
     options: &'a Options,
-    /// The settings of each file to lint, by id; files not listed are only context.
-    settings: Vec<(FileId, Arc<Effective>)>,
+    /// The settings and default namespace of each file to lint, by id; files not listed are
+    /// only context.
+    settings: Vec<(FileId, Arc<Effective>, Option<Arc<str>>)>,
 }
 
 impl<'a> ObjectPass<'a> {
-    fn new(options: &'a Options, linted: impl Iterator<Item = (FileId, String)>) -> ObjectPass<'a> {
-        let mut settings: Vec<_> = linted.map(|(id, name)| (id, options.config.effective(&name))).collect();
-        settings.sort_by_key(|(id, _)| *id);
+    /// `linted`: each file's id, the path its settings follow and its unit's namespace.
+    fn new(options: &'a Options, linted: impl Iterator<Item = (FileId, String, Option<Arc<str>>)>) -> ObjectPass<'a> {
+        let mut settings: Vec<_> =
+            linted.map(|(id, name, namespace)| (id, options.config.effective(&name), namespace)).collect();
+        settings.sort_by_key(|(id, _, _)| *id);
         ObjectPass { options, settings }
     }
 }
 
 impl DocumentPass for ObjectPass<'_> {
     fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document> {
-        if let Ok(i) = self.settings.binary_search_by_key(&file, |(id, _)| *id) {
+        if let Ok(i) = self.settings.binary_search_by_key(&file, |(id, _, _)| *id) {
+            let (_, settings, namespace) = &self.settings[i];
+            let namespace = namespace.as_deref().unwrap_or(&self.options.namespace);
             // `invalid-object` is reported once, by the index.
             let whole = DocRef::whole(doc.clone());
-            for obj in objects_of(file, &whole, &self.options.namespace, &mut Shared::new, &mut Vec::new()) {
-                rules::check_object(&obj, &self.options.schemas, &self.settings[i].1, out);
+            for obj in objects_of(file, &whole, namespace, &mut Shared::new, &mut Vec::new()) {
+                rules::check_object(&obj, &self.options.schemas, settings, out);
             }
         }
         match self.options.retention {
@@ -190,7 +342,10 @@ pub fn lint_files_indexed(
     options: &Options,
 ) -> Outcome {
     // Files loaded without the object pass (the language server, tests) get it now.
-    let unchecked = files.iter().filter(|f| !f.checked && f.role == Role::Lint).map(|f| (f.id, f.source.name.clone()));
+    let unchecked = files
+        .iter()
+        .filter(|f| !f.checked && f.role == Role::Lint)
+        .map(|f| (f.id, f.settings_path(), f.namespace.clone()));
     let pass = ObjectPass::new(options, unchecked);
     files.par_iter_mut().filter(|f| !f.checked).for_each(|f| {
         let documents = std::mem::take(&mut f.documents);
@@ -205,14 +360,14 @@ pub fn lint_files_indexed(
         Some(built) if options.retention == Retention::Whole => built,
         _ => Index::build(&files, &options.namespace),
     };
-    let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.source.name)).collect();
+    let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.settings_path())).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
     let is_lint = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Lint);
     let is_checked = |id: FileId| {
         position(id).is_some_and(|i| match files[i].role {
             Role::Lint => true,
             Role::Context => options.context_causes,
-            Role::External => false,
+            Role::External | Role::Source => false,
         })
     };
     let settings_of = |id: FileId| position(id).map(|i| &settings[i]);
@@ -250,6 +405,17 @@ pub fn lint_files_indexed(
     unused.retain(|d| is_lint(d.file));
     apply_levels(&mut unused, &settings_of);
     diagnostics.extend(unused);
+    let objects = index.objects.iter().filter(|o| is_lint(o.file)).count();
+
+    // Findings on rendered output move to the repository files they came from.
+    let sources = relocate(&mut diagnostics, &files);
+    if !sources.is_empty() {
+        let effective: Vec<(FileId, Arc<Effective>)> =
+            sources.iter().map(|f| (f.id, options.config.effective(&f.source.name))).collect();
+        files.extend(sources);
+        let moved = |id: FileId| effective.binary_search_by_key(&id, |(i, _)| *i).ok().map(|i| &effective[i].1);
+        apply_levels(&mut diagnostics, &moved);
+    }
 
     let baselined = options.baseline.as_ref().map_or(0, |b| b.filter(&mut diagnostics, &files));
 
@@ -259,7 +425,7 @@ pub fn lint_files_indexed(
     let summary = Summary {
         files: linted().count(),
         documents: linted().map(|f| f.documents.len()).sum(),
-        objects: index.objects.iter().filter(|o| is_lint(o.file)).count(),
+        objects,
         errors: count(Severity::Error),
         warnings: count(Severity::Warning),
         infos: count(Severity::Info),
@@ -307,7 +473,7 @@ fn caused_in_linted_files<'a>(
             _ => strsim::damerau_levenshtein(&r.name, &o.name) <= r.name.len().max(o.name.len()) / 2,
         };
         let orphan = index
-            .of_kind(r.kind, namespace)
+            .of_kind(obj, r.kind, namespace)
             .filter(|o| is_lint(o.file) && index.referrers_of(o).next().is_none() && like_the_missing_one(o))
             .min_by_key(|o| (strsim::damerau_levenshtein(&r.name, &o.name), o.name.clone()));
         if let Some(o) = orphan {
@@ -382,4 +548,58 @@ fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
         i += 1;
         keep[i - 1]
     });
+}
+
+/// Moves findings on rendered output (and their related places) to the repository file each
+/// came from: the template, origin file or patch that has the same key, else its object, else
+/// the file that defines the unit. Returns the repository files it points at, as new files.
+fn relocate(diagnostics: &mut [Diagnostic], files: &[LoadedFile]) -> Vec<LoadedFile> {
+    use std::collections::HashMap;
+    let rendered: HashMap<FileId, &LoadedFile> =
+        files.iter().filter(|f| f.rendered.is_some()).map(|f| (f.id, f)).collect();
+    if rendered.is_empty() {
+        return Vec::new();
+    }
+    let mut next = files.iter().map(|f| f.id.0).max().map_or(0, |m| m + 1);
+    let mut new_files: Vec<LoadedFile> = Vec::new();
+    let mut by_path: HashMap<std::path::PathBuf, FileId> = HashMap::new();
+    let mut streams: HashMap<FileId, crate::yaml::Stream> = HashMap::new();
+    let mut places: HashMap<(FileId, Span), (FileId, Span)> = HashMap::new();
+    let mut move_place = |file: FileId, span: Span| -> Option<(FileId, Span)> {
+        let f = rendered.get(&file)?;
+        if let Some(done) = places.get(&(file, span)) {
+            return Some(*done);
+        }
+        let r = f.rendered.as_ref().expect("rendered files");
+        let stream =
+            streams.entry(file).or_insert_with(|| crate::yaml::parse_stream(std::sync::Arc::from(f.source.text())));
+        let place = crate::unit::locate::in_repository(&r.unit, &r.origins, stream, span);
+        let id = *by_path.entry(place.file.clone()).or_insert_with(|| {
+            let id = FileId(next);
+            next += 1;
+            let name = place.file.display().to_string();
+            let source = crate::source::SourceFile::on_disk(name, place.file.clone());
+            let mut loaded = crate::load::load_bytes(id, String::new(), Vec::new());
+            loaded.source = Arc::new(source);
+            loaded.role = Role::Source;
+            new_files.push(loaded);
+            id
+        });
+        places.insert((file, span), (id, place.span));
+        Some((id, place.span))
+    };
+    for d in diagnostics.iter_mut() {
+        if let Some((file, span)) = move_place(d.file, d.span) {
+            d.rendered = Some((d.file, d.span));
+            d.file = file;
+            d.span = span;
+        }
+        for r in &mut d.related {
+            if let Some((file, span)) = move_place(r.file, r.span) {
+                r.file = file;
+                r.span = span;
+            }
+        }
+    }
+    new_files
 }

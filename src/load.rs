@@ -48,12 +48,47 @@ pub enum Role {
     Context,
     /// Objects the config file says exist in the cluster (`external:`), written as stubs.
     External,
+    /// A repository file findings of a render point at; loaded only to be quoted.
+    Source,
+}
+
+/// Which objects a file's objects are applied with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every unit (context files and external objects).
+    Everywhere,
+    /// The objects of one unit (a render, or an Application's folder).
+    Unit(u32),
+    /// A plain file, in this folder (absolute, normalised): it is applied with plain files whose
+    /// folders are the same or one inside the other.
+    Folder(PathBuf),
+}
+
+impl Scope {
+    /// The scope of a plain file.
+    pub fn of_file(path: &Path) -> Scope {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        Scope::Folder(crate::unit::normalize(absolute.parent().unwrap_or(Path::new("/"))))
+    }
+}
+
+/// Output of a unit's render: what it is, and where its documents came from.
+#[derive(Debug)]
+pub struct Rendered {
+    pub unit: crate::unit::Unit,
+    /// For kustomize, the file each document came from (in document order).
+    pub origins: Vec<Option<PathBuf>>,
 }
 
 #[derive(Clone)]
 pub struct LoadedFile {
     pub id: FileId,
     pub role: Role,
+    pub scope: Scope,
+    /// Namespace of objects that set none, when the file's unit says (else the run's).
+    pub namespace: Option<Arc<str>>,
+    /// Set on the output of a render.
+    pub rendered: Option<Arc<Rendered>>,
     pub source: Arc<SourceFile>,
     pub documents: Vec<DocRef>,
     pub diagnostics: Vec<Diagnostic>,
@@ -90,6 +125,17 @@ pub trait DocumentPass: Sync {
     }
 }
 
+impl LoadedFile {
+    /// The path the config's `overrides` are matched against: the file's, or for a render the
+    /// file that defines the unit.
+    pub fn settings_path(&self) -> String {
+        match &self.rendered {
+            Some(r) => r.unit.anchor.display().to_string(),
+            None => self.source.name.clone(),
+        }
+    }
+}
+
 /// The file with this id in a list sorted by id (as loading and linting keep them).
 pub fn file_of(files: &[LoadedFile], id: FileId) -> Option<&LoadedFile> {
     files.binary_search_by_key(&id, |f| f.id).ok().map(|i| &files[i])
@@ -107,6 +153,7 @@ impl Default for LoadOptions {
 
 fn is_manifest_name(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+        || path.file_name().is_some_and(|n| n == "Kustomization")
 }
 
 /// `globs` from the command line match paths as given; `anchored` globs (from the config file)
@@ -172,6 +219,61 @@ pub fn discover(paths: &[String], excludes: &GlobSet) -> (Vec<Input>, Vec<IoErro
         files.insert(0, Input::Stdin);
     }
     (files, errors)
+}
+
+/// The files a run lints, for the unit finder: what walking the directories found, the files
+/// named one by one, whether stdin is read, and (when `around` is set) the charts and
+/// kustomizations of the repositories around named files.
+pub fn find(paths: &[String], excludes: &GlobSet, around: bool) -> (crate::unit::Found, bool, Vec<IoError>) {
+    let mut found = crate::unit::Found::default();
+    let mut errors = Vec::new();
+    let mut stdin = false;
+    for arg in paths {
+        if arg == "-" {
+            stdin = true;
+            continue;
+        }
+        let path = PathBuf::from(arg);
+        match std::fs::metadata(&path) {
+            Err(e) => errors.push(IoError { path: arg.clone(), message: e.to_string() }),
+            Ok(meta) if meta.is_dir() => {
+                let mut inputs = Vec::new();
+                walk(&path, excludes, &mut inputs, &mut errors);
+                found.walked.extend(inputs.into_iter().filter_map(|i| match i {
+                    Input::File(p) => Some(p),
+                    Input::Stdin => None,
+                }));
+                found.roots.push(crate::unit::normalize(&path));
+            }
+            Ok(meta) if meta.is_file() => {
+                if !excluded(excludes, &path) {
+                    found.named.push(path);
+                }
+            }
+            Ok(_) => errors.push(IoError {
+                path: arg.clone(),
+                message: "not a regular file (a FIFO, socket or device); pass files or directories".into(),
+            }),
+        }
+    }
+    if around && !found.named.is_empty() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let absolute = found.named.iter().any(|p| p.is_absolute());
+        let mut repositories: Vec<PathBuf> = found.named.iter().map(|f| crate::unit::repository_root(f)).collect();
+        repositories.sort();
+        repositories.dedup();
+        for repo in repositories {
+            let mut inputs = Vec::new();
+            walk(&repo, excludes, &mut inputs, &mut Vec::new());
+            found.around_named.extend(inputs.into_iter().filter_map(|i| match i {
+                Input::File(p) if crate::unit::is_chart_file(&p) || crate::unit::is_kustomization(&p) => {
+                    Some(if absolute { p } else { crate::unit::relative_to(&p, &cwd) })
+                }
+                _ => None,
+            }));
+        }
+    }
+    (found, stdin, errors)
 }
 
 fn walk(root: &Path, excludes: &GlobSet, inputs: &mut Vec<Input>, errors: &mut Vec<IoError>) {
@@ -260,7 +362,9 @@ fn load_file(
         return Err(too_large(input, limit));
     }
     let source = SourceFile::on_disk(input.display(), path.to_path_buf());
-    load_stream(id, input, file.take(limit + 1), source, limit, pass)
+    let mut loaded = load_stream(id, input, file.take(limit + 1), source, limit, pass)?;
+    loaded.scope = Scope::of_file(path);
+    Ok(loaded)
 }
 
 /// Stdin is read in pieces like a file, and copied to a temporary file that reports quote
@@ -323,6 +427,9 @@ fn join(id: FileId, source: SourceFile, pieces: Vec<Piece>, checked: bool) -> Lo
     let mut file = LoadedFile {
         id,
         role: Role::Lint,
+        scope: Scope::Everywhere,
+        namespace: None,
+        rendered: None,
         source: Arc::new(source),
         documents: Vec::new(),
         diagnostics: Vec::new(),

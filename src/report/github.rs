@@ -21,7 +21,10 @@ pub fn write_github(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io:
             Severity::Info => "notice",
         };
         let mut message = d.message.clone();
-        if let Some(template) = &d.helm_source {
+        if let Some((file, span)) = d.rendered {
+            let output = &outcome.file(file).source;
+            message.push_str(&format!(" (line {} of `{}`)", output.line_col(span.start).line, output.name));
+        } else if let Some(template) = &d.helm_source {
             message.push_str(&format!(" (rendered from {template})"));
         }
         if let Some(help) = &d.help {

@@ -69,7 +69,7 @@ fn source_span(span: Span) -> SourceSpan {
 
 /// A related place rendered as a nested note with its own snippet.
 struct Note<'a> {
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     span: Span,
     source: Named<'a>,
 }
@@ -117,12 +117,12 @@ impl miette::Diagnostic for Report<'_> {
 
 impl fmt::Display for Note<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
+        f.write_str(&self.message)
     }
 }
 impl fmt::Debug for Note<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message)
+        f.write_str(&self.message)
     }
 }
 impl std::error::Error for Note<'_> {}
@@ -194,13 +194,24 @@ fn render_one(outcome: &Outcome, handlers: &Handlers, d: &crate::diagnostic::Dia
     }
     // The rule's page, as text: CI logs and plain terminals show no hyperlinks.
     out.push_str(&format!("  docs: {}\n", crate::rules::doc_url(d.rule)));
-    for r in &d.related {
+    // A finding on rendered output is reported at its template or source file; the rendered
+    // lines show what is wrong once values and patches are applied.
+    let rendered = d.rendered.map(|(file, span)| {
+        let rfile = &outcome.file(file).source;
+        let message = format!("as rendered by `{}`", rfile.name).into();
+        ("Rendered output:", Note { message, span, source: Named::new(rfile, span, &rfile.name) })
+    });
+    let related = d.related.iter().map(|r| {
         let rfile = &outcome.file(r.file).source;
-        let note = Note { message: &r.message, span: r.span, source: Named::new(rfile, r.span, &rfile.name) };
-        out.push_str("\nRelated place:\n");
+        let note =
+            Note { message: r.message.as_str().into(), span: r.span, source: Named::new(rfile, r.span, &rfile.name) };
+        ("Related place:", note)
+    });
+    for (heading, note) in rendered.into_iter().chain(related) {
+        out.push_str(&format!("\n{heading}\n"));
         let mut text = String::new();
         if handlers.related.render_report(&mut text, &note).is_err() {
-            text = format!("  {}: {}\n", rfile.name, r.message);
+            text = format!("  {}: {}\n", note.source.name, note.message);
         }
         out.push_str(&text);
     }

@@ -39,8 +39,19 @@ struct Entry<'a> {
     end_line: usize,
     end_column: usize,
     helm_source: Option<&'a str>,
+    /// Where a finding reported on a template or source file was in the render's output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rendered: Option<RenderedAt<'a>>,
     object: Option<Object<'a>>,
     related: Vec<Related<'a>>,
+}
+
+#[derive(Serialize)]
+struct RenderedAt<'a> {
+    /// The render: `helm template charts/shop -f values-prod.yaml`, `kustomize build overlays/prod`.
+    unit: &'a str,
+    line: usize,
+    column: usize,
 }
 
 #[derive(Serialize)]
@@ -86,6 +97,11 @@ fn entry<'a>(outcome: &'a Outcome, d: &'a Diagnostic) -> Entry<'a> {
         end_line: end.line,
         end_column: end.column,
         helm_source: d.helm_source.as_deref(),
+        rendered: d.rendered.map(|(file, span)| {
+            let source = &outcome.file(file).source;
+            let at = source.line_col(span.start);
+            RenderedAt { unit: &source.name, line: at.line, column: at.column }
+        }),
         object: d.object.as_ref().map(|o| Object { kind: &o.kind, name: &o.name, namespace: o.namespace.as_deref() }),
         related: d
             .related

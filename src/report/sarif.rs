@@ -111,8 +111,13 @@ fn result(results: &Results<'_>, d: &Diagnostic, fingerprint: String) -> Value {
         text.push_str(&format!("\nhelp: {help}"));
     }
     let rendered = location(results, source, d.span, None);
+    if let Some((file, span)) = d.rendered {
+        let output = &outcome.file(file).source;
+        text.push_str(&format!("\n(line {} of the output of `{}`)", output.line_col(span.start).line, output.name));
+    }
     let (primary, mut related) = match &d.helm_source {
-        Some(template) => {
+        // A template path that names a file of the repository (else it is not presented as one).
+        Some(template) if d.rendered.is_none() && std::path::Path::new(template.as_ref()).is_file() => {
             let at = source.line_col(d.span.start);
             text.push_str(&format!("\n(line {} of the rendered `helm template` output)", at.line));
             // The line in the template is not known: the region is the template's first line.
@@ -125,7 +130,7 @@ fn result(results: &Results<'_>, d: &Diagnostic, fingerprint: String) -> Value {
             rendered["message"] = json!({"text": "where `helm template` rendered it"});
             (template_location, vec![rendered])
         }
-        None => (rendered, Vec::new()),
+        _ => (rendered, Vec::new()),
     };
     for r in &d.related {
         related.push(location(results, &outcome.file(r.file).source, r.span, Some(&r.message)));

@@ -8,6 +8,7 @@ use crate::schema::Registry;
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
+mod ambiguous_reference;
 mod analysis_failure_limit_zero;
 mod analysis_invalid_condition;
 mod analysis_missing_arg;
@@ -24,6 +25,7 @@ mod canary_step_invalid;
 mod canary_weight_decreases;
 mod canary_weight_unachievable;
 mod destinationrule_subset_not_found;
+mod duplicate_object;
 mod experiment_spec;
 mod invalid_duration;
 mod invalid_object;
@@ -32,6 +34,8 @@ mod missing_readiness_probe;
 mod port_mismatch;
 mod promql_nan_guard;
 mod promql_rate_window;
+mod render_failed;
+mod render_tool_missing;
 mod rollout_selector_mismatch;
 mod rollout_spec;
 mod rollout_strategy;
@@ -95,6 +99,7 @@ pub struct RuleOption {
 
 /// Every rule, sorted by id.
 pub static ALL: &[&Rule] = &[
+    &ambiguous_reference::RULE,
     &analysis_failure_limit_zero::RULE,
     &analysis_invalid_condition::RULE,
     &analysis_missing_arg::RULE,
@@ -111,6 +116,7 @@ pub static ALL: &[&Rule] = &[
     &canary_weight_decreases::RULE,
     &canary_weight_unachievable::RULE,
     &destinationrule_subset_not_found::RULE,
+    &duplicate_object::RULE,
     &experiment_spec::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
@@ -119,6 +125,8 @@ pub static ALL: &[&Rule] = &[
     &port_mismatch::RULE,
     &promql_nan_guard::RULE,
     &promql_rate_window::RULE,
+    &render_failed::RULE,
+    &render_tool_missing::RULE,
     &rollout_selector_mismatch::RULE,
     &rollout_spec::RULE,
     &rollout_strategy::RULE,

@@ -88,7 +88,7 @@ fn check_ingress(cx: &mut IndexCx<'_>) {
 fn check_service(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
     let Some((_, selector)) = Selector::of_service(obj.root()) else { return };
-    let templates: Vec<&PodTemplate> = index.templates_matching(obj.namespace.as_deref(), &selector).collect();
+    let templates: Vec<&PodTemplate> = index.templates_matching(obj, obj.namespace.as_deref(), &selector).collect();
     if templates.is_empty() {
         return;
     }

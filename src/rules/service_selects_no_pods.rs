@@ -26,7 +26,7 @@ fn check_service(cx: &mut IndexCx<'_>) {
     let users: Vec<_> =
         index.referrers_of(obj).filter(|(o, _)| matches!(o.kind.as_str(), "Rollout" | "Ingress")).collect();
     let Some(&(user, reference)) = users.first() else { return };
-    if index.templates_matching(cx.namespace(), &selector).next().is_some() {
+    if index.templates_matching(obj, cx.namespace(), &selector).next().is_some() {
         return;
     }
     let wanted: Vec<String> = selector.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -44,7 +44,7 @@ fn check_service(cx: &mut IndexCx<'_>) {
     // Show the labels of the pods it was most likely meant for.
     let closest = if user.kind == "Rollout" { index.template_of(user) } else { None }.or_else(|| {
         index
-            .templates_in(obj.namespace.as_deref())
+            .templates_in(obj, obj.namespace.as_deref())
             .max_by_key(|t| selector.match_labels.iter().filter(|(k, v)| label_value(&t.labels, k) == Some(v)).count())
     });
     if let Some(t) = closest {
@@ -62,7 +62,7 @@ fn check_rollout(cx: &mut IndexCx<'_>) {
         let Some(service) = index.resolve(obj, r).filter(|s| !s.external) else { continue };
         let Some((node, selector)) = Selector::of_service(service.root()) else { continue };
         // A Service that matches nothing at all is reported on the Service itself.
-        if index.templates_matching(service.namespace.as_deref(), &selector).next().is_none() {
+        if index.templates_matching(service, service.namespace.as_deref(), &selector).next().is_none() {
             continue;
         }
         let Some(why) = selector.first_mismatch(&template.labels) else { continue };

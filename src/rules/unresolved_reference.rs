@@ -19,13 +19,15 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &mut IndexCx<'_>) {
-    let index = cx.index;
+    let (index, obj) = (cx.index, cx.obj);
     for r in index.references_of(cx.obj) {
-        if index.resolve(cx.obj, r).is_some() {
+        let namespace = index.target_namespace(cx.obj, r);
+        // Defined only where it is not applied with this object (a sibling folder, another
+        // unit): maybe applied with it some other way, so not an error; but not used either.
+        if index.resolve(cx.obj, r).is_some() || index.all(r.kind, namespace, &r.name).next().is_some() {
             continue;
         }
-        let namespace = index.target_namespace(cx.obj, r);
-        let names: Vec<&str> = index.of_kind(r.kind, namespace).map(|o| o.name.as_str()).collect();
+        let names: Vec<&str> = index.of_kind(cx.obj, r.kind, namespace).map(|o| o.name.as_str()).collect();
         let suggestion = did_you_mean(&r.name, names.iter().copied());
         let where_ = match namespace {
             Some(ns) => format!(" in namespace `{ns}`"),
@@ -36,7 +38,7 @@ fn check(cx: &mut IndexCx<'_>) {
         d.label(format!("{} names {} {} that the linted files do not define", r.role, article(r.kind), r.kind));
         match suggestion {
             Some(s) => {
-                let target = index.get(r.kind, namespace, s).expect("suggested from the index");
+                let target = index.get_near(obj, r.kind, namespace, s).expect("suggested from the index");
                 if node.text() == Some(r.name.as_str()) {
                     d.suggest(s);
                 }
@@ -46,7 +48,9 @@ fn check(cx: &mut IndexCx<'_>) {
                     format!("{} `{s}` is defined here", r.kind),
                 );
             }
-            None if r.kind == "AnalysisTemplate" && index.get("ClusterAnalysisTemplate", None, &r.name).is_some() => {
+            None if r.kind == "AnalysisTemplate"
+                && index.get_near(obj, "ClusterAnalysisTemplate", None, &r.name).is_some() =>
+            {
                 d.help("a ClusterAnalysisTemplate has this name: add `clusterScope: true` to the reference");
             }
             None => {

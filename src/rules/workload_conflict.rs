@@ -20,7 +20,7 @@ fn check(cx: &mut IndexCx<'_>) {
     if !errors.is_empty() || selector.is_empty() {
         return;
     }
-    for template in index.templates_matching(obj.namespace.as_deref(), &selector) {
+    for template in index.templates_matching(obj, obj.namespace.as_deref(), &selector) {
         let owner = index.object(template.owner);
         // The same object defined twice (two versions of one manifest) is not a second controller.
         let same_object = owner.kind == obj.kind && owner.name == obj.name && owner.namespace == obj.namespace;
