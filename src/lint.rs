@@ -86,7 +86,7 @@ impl Outcome {
 
 /// Lints `inputs`; `context` inputs only resolve references. An input given as both is linted.
 pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Outcome {
-    let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
+    let context = not_linted(context, &inputs);
     let all: Vec<Input> = inputs.iter().chain(&context).cloned().collect();
     let linted = inputs.iter().enumerate().map(|(i, input)| (FileId(i as u32), input.display(), None));
     let pass = ObjectPass::new(options, linted);
@@ -165,7 +165,7 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
     if plan.stdin {
         inputs.push(Input::Stdin);
     }
-    let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
+    let context = not_linted(context, &inputs);
     let first_rendered = inputs.len() + context.len();
     let linted = disk
         .iter()
@@ -253,6 +253,17 @@ fn external_file(options: &Options, id: FileId, pass: &ObjectPass<'_>) -> Option
     let mut stub = load_bytes_with(id, name, stubs, Some(pass));
     stub.role = Role::External;
     Some(stub)
+}
+
+/// The context inputs that are not also linted, whichever way their paths were written
+/// (`services.yaml` linted, `--context .` finding `./services.yaml`).
+fn not_linted(context: &[Input], inputs: &[Input]) -> Vec<Input> {
+    let key = |i: &Input| match i {
+        Input::File(p) => Some(crate::paths::absolute(p)),
+        Input::Stdin => None,
+    };
+    let linted: std::collections::HashSet<_> = inputs.iter().map(key).collect();
+    context.iter().filter(|c| !linted.contains(&key(c))).cloned().collect()
 }
 
 /// YAML for the objects the config says exist outside the files.
