@@ -86,7 +86,7 @@ impl Outcome {
 
 /// Lints `inputs`; `context` inputs only resolve references. An input given as both is linted.
 pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Outcome {
-    let context = not_linted(context, &inputs);
+    let context = not_linted(context, inputs);
     let all: Vec<Input> = inputs.iter().chain(&context).cloned().collect();
     let linted = inputs.iter().enumerate().map(|(i, input)| (FileId(i as u32), input.display(), None));
     let pass = ObjectPass::new(options, linted);
