@@ -273,9 +273,11 @@ impl Reader<'_> {
                             );
                             continue;
                         }
+                        // Relative to the chart folder, as an Application's `valueFiles`.
                         for set in v.items() {
-                            let files = self.strings(set, "values");
-                            chart.values_sets.push(files.iter().map(|f| base.join(f)).collect());
+                            chart
+                                .values_sets
+                                .push(self.strings(set, "values").into_iter().map(PathBuf::from).collect());
                         }
                     }
                     _ => self.unknown_key(k, "chart setting", KEYS),

@@ -111,14 +111,20 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
     let mut disk: Vec<(PathBuf, Scope, Option<Arc<str>>)> =
         plan.plain.iter().map(|p| (p.clone(), Scope::of_file(p), None)).collect();
     let mut rendered = Vec::new();
-    let mut refused: Vec<(PathBuf, usize, Diagnostic)> = Vec::new();
+    let mut unit_findings: Vec<(PathBuf, usize, Diagnostic)> = Vec::new();
     for (i, (u, output)) in plan.units.iter().zip(outputs).enumerate() {
         let namespace: Option<Arc<str>> = u.namespace.as_deref().map(Arc::from);
         match output {
             unit::Output::Files(files) => {
                 disk.extend(files.into_iter().map(|f| (f, Scope::Unit(i as u32), namespace.clone())));
             }
-            unit::Output::Rendered { text, origins } => rendered.push((i, text, origins)),
+            unit::Output::Rendered { text, origins } => {
+                if let unit::UnitKind::Kustomize(k) = &u.kind {
+                    let built = crate::yaml::parse_stream(Arc::from(text.as_str()));
+                    unit_findings.extend(rules::kustomize_rollout_config_missing::check(k, &built));
+                }
+                rendered.push((i, text, origins));
+            }
             unit::Output::Failed { message, at } => {
                 let mut d = Diagnostic::new(
                     "render-failed",
@@ -135,7 +141,7 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                     _ => "fix the kustomization so that `kustomize build` builds it; rollcheck lints what it builds",
                 });
                 let (file, line) = at.unwrap_or_else(|| (u.anchor.clone(), 1));
-                refused.push((file, line, d));
+                unit_findings.push((file, line, d));
             }
             unit::Output::ToolMissing { tool } => {
                 let mut d = Diagnostic::new(
@@ -150,7 +156,7 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                     "install {tool} (see https://{}) or name it with `--{tool} BIN` or `tools: {{{tool}: BIN}}` in .rollcheck.yaml; `--no-render` lints every file as it is",
                     if tool == "helm" { "helm.sh/docs/intro/install" } else { "kubectl.docs.kubernetes.io/installation/kustomize" }
                 ));
-                refused.push((u.anchor.clone(), 1, d));
+                unit_findings.push((u.anchor.clone(), 1, d));
                 // Its objects can still be linted as plain files (its patches cannot).
                 if let unit::UnitKind::Kustomize(k) = &u.kind {
                     let resources = k.chain.iter().flat_map(|c| &c.resources).filter(|r| r.is_file());
@@ -211,7 +217,7 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
     }
     // Render failures and missing tools are findings on the file that defines the unit.
     let mut anchors: Vec<LoadedFile> = Vec::new();
-    for (path, line, mut d) in refused {
+    for (path, line, mut d) in unit_findings {
         let position = anchors.iter().position(|f| f.source.name == path.display().to_string());
         let f = match position {
             Some(i) => &mut anchors[i],

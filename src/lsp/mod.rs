@@ -44,8 +44,9 @@ pub fn run() -> ExitCode {
     if clean { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
-/// A workspace file read by the background scan: its absolute path and bytes.
-type DiskFile = (PathBuf, Vec<u8>);
+/// A workspace file read by the background scan: its absolute path and bytes; no bytes for a
+/// file that only feeds a render (a template, values file, patch, kustomization).
+type DiskFile = (PathBuf, Option<Vec<u8>>);
 
 struct Doc {
     id: FileId,
@@ -76,6 +77,8 @@ struct Server {
     /// The config file whose errors were last published, to clear them once it is fixed.
     broken_config: Option<PathBuf>,
     next_request: i32,
+    /// Files of charts and kustomizations: fragments, never linted as objects.
+    fragments: HashSet<PathBuf>,
 }
 
 impl Server {
@@ -96,6 +99,7 @@ impl Server {
             can_watch: false,
             broken_config: None,
             next_request: 0,
+            fragments: HashSet::new(),
         }
     }
 
@@ -410,16 +414,29 @@ impl Server {
                 config.exclude.iter().map(|g| (g.clone(), config.absolute_base())).collect();
             let Ok(excludes) = build_excludes(&[], &anchored) else { return };
             let (inputs, _) = discover(&roots, &excludes);
+            // Files a chart or kustomization only reads are not objects.
+            let (found, _, _) = crate::load::find(&roots, &excludes, false);
+            let settings = crate::unit::Settings { render: true, ..Default::default() };
+            let plain: HashSet<PathBuf> = crate::unit::plan(&found, &settings)
+                .plain
+                .iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .collect();
             let files: Vec<DiskFile> = inputs
                 .into_iter()
                 .filter_map(|i| match i {
                     crate::load::Input::File(p) => {
-                        let size = std::fs::metadata(&p).ok()?.len();
+                        let path = std::path::absolute(&p).unwrap_or(p);
+                        let absolute = crate::unit::normalize(&path);
+                        if !plain.contains(&absolute) {
+                            return Some((absolute, None));
+                        }
+                        let size = std::fs::metadata(&path).ok()?.len();
                         if size > DEFAULT_MAX_FILE_SIZE {
                             return None;
                         }
-                        let bytes = std::fs::read(&p).ok()?;
-                        Some((std::path::absolute(&p).unwrap_or(p), bytes))
+                        let bytes = std::fs::read(&path).ok()?;
+                        Some((path, Some(bytes)))
                     }
                     crate::load::Input::Stdin => None,
                 })
@@ -432,6 +449,17 @@ impl Server {
         self.indexed = true;
         let mut changed = Vec::new();
         for (path, bytes) in files {
+            let Some(bytes) = bytes else {
+                self.fragments.insert(path.clone());
+                if self.docs.contains_key(&path) {
+                    // Opened before the scan said what it is: its findings were a fragment's.
+                    let text = self.docs[&path].loaded.source.text().to_string();
+                    let version = self.docs[&path].version;
+                    self.set_text(&path, text, version);
+                    changed.push(path);
+                }
+                continue;
+            };
             if self.docs.get(&path).is_some_and(|d| d.version.is_some()) {
                 continue;
             }
@@ -452,7 +480,10 @@ impl Server {
                 FileId(self.next_id)
             }
         };
-        let loaded = load_bytes(id, path.display().to_string(), text.into_bytes());
+        // A template, patch or values file is kept (for its text) but holds no objects.
+        let bytes = if self.fragments.contains(path) { Vec::new() } else { text.into_bytes() };
+        let mut loaded = load_bytes(id, path.display().to_string(), bytes);
+        loaded.scope = crate::load::Scope::of_file(path);
         self.paths.insert(id, path.to_path_buf());
         self.docs.insert(path.to_path_buf(), Doc { id, version, loaded });
     }

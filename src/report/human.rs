@@ -186,7 +186,7 @@ impl Handlers {
 
 fn render_one(outcome: &Outcome, handlers: &Handlers, d: &crate::diagnostic::Diagnostic) -> String {
     let file = &outcome.file(d.file).source;
-    let name = display_name(file, d.helm_source.as_deref());
+    let name = display_name(file, d.helm_source.as_deref().filter(|_| d.rendered.is_none()));
     let report = Report { d, source: Named::new(file, d.span, &name) };
     let mut out = String::from("\n");
     if handlers.finding.render_report(&mut out, &report).is_err() {

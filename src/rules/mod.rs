@@ -29,6 +29,7 @@ mod duplicate_object;
 mod experiment_spec;
 mod invalid_duration;
 mod invalid_object;
+pub mod kustomize_rollout_config_missing;
 mod missing_anti_affinity;
 mod missing_readiness_probe;
 mod port_mismatch;
@@ -120,6 +121,7 @@ pub static ALL: &[&Rule] = &[
     &experiment_spec::RULE,
     &invalid_duration::RULE,
     &invalid_object::RULE,
+    &kustomize_rollout_config_missing::RULE,
     &missing_anti_affinity::RULE,
     &missing_readiness_probe::RULE,
     &port_mismatch::RULE,

@@ -97,9 +97,10 @@ pub fn apply(plan: &mut Plan, found: &Found, _settings: &Settings) {
     let mut replaced: Vec<PathBuf> = Vec::new();
     for s in sources {
         let namespace = s.namespace.clone();
-        let existing = plan.units.iter().position(|u| u.root == s.folder);
-        if existing.is_some() && !replaced.contains(&s.folder) {
-            plan.units.retain(|u| u.root != s.folder);
+        // The Application says how the folder is deployed: it replaces the default unit (but
+        // not values sets the config asks for).
+        if !replaced.contains(&s.folder) {
+            plan.units.retain(|u| u.root != s.folder || u.configured);
             replaced.push(s.folder.clone());
         }
         let is_chart = s.folder.join("Chart.yaml").is_file();
@@ -120,6 +121,7 @@ pub fn apply(plan: &mut Plan, found: &Found, _settings: &Settings) {
                 anchor: file,
                 root: s.folder.clone(),
                 namespace,
+                configured: false,
                 kind: UnitKind::Kustomize(super::KustomizeUnit { chain, edits }),
             }
         } else {
@@ -130,6 +132,7 @@ pub fn apply(plan: &mut Plan, found: &Found, _settings: &Settings) {
                 anchor: s.app_file.clone(),
                 root: s.folder.clone(),
                 namespace,
+                configured: false,
                 kind: UnitKind::Directory { files },
             }
         };

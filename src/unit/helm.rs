@@ -84,7 +84,7 @@ pub fn units(dir: &Path, _chart: &Chart, settings: &Settings) -> Vec<Unit> {
             namespace = config.namespace.clone();
             for set in &config.values_sets {
                 let mut r = render.clone();
-                r.values = set.iter().cloned().chain(r.values).collect();
+                r.values = set.iter().map(|v| dir.join(v)).chain(r.values).collect();
                 renders.push(r);
             }
             if config.values_sets.is_empty() {
@@ -92,7 +92,8 @@ pub fn units(dir: &Path, _chart: &Chart, settings: &Settings) -> Vec<Unit> {
             }
         }
     }
-    renders.into_iter().map(|r| unit(dir, r, namespace.clone())).collect()
+    let configured = !configs.is_empty();
+    renders.into_iter().map(|r| Unit { configured, ..unit(dir, r, namespace.clone()) }).collect()
 }
 
 pub fn unit(dir: &Path, render: Render, namespace: Option<String>) -> Unit {
@@ -103,7 +104,14 @@ pub fn unit(dir: &Path, render: Render, namespace: Option<String>) -> Unit {
     if !render.inline_values.is_empty() {
         label.push_str(" (with the Application's values)");
     }
-    Unit { anchor: dir.join("Chart.yaml"), root: dir.to_path_buf(), label, namespace, kind: UnitKind::Helm(render) }
+    Unit {
+        anchor: dir.join("Chart.yaml"),
+        root: dir.to_path_buf(),
+        label,
+        namespace,
+        configured: false,
+        kind: UnitKind::Helm(render),
+    }
 }
 
 /// The file a `# Source:` path names: it starts with the chart's name, not its folder;

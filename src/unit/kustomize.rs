@@ -158,6 +158,6 @@ mod tests {
         assert_eq!(k.patches, vec![base.join("p.yaml"), base.join("sm.yaml")]);
         assert_eq!(k.inputs, vec![base.join("conf.txt"), base.join("a.env"), base.join("schema.json")]);
         assert!(k.remote.is_some() && k.schema_config);
-        assert_eq!(k.schema_transforms, vec![("images", 12)]);
+        assert_eq!(k.schema_transforms, vec![("images", 13)]);
     }
 }

@@ -119,7 +119,7 @@ fn is_key(text: &str, key: &str) -> bool {
 
 /// The segment (document) of `masked` between `---` lines that defines `kind` named like
 /// `name` (the rendered name contains the source's: prefixes and suffixes are added).
-fn segment(masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
+fn segment(text: &str, masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
     let mut bounds = vec![0];
     let mut offset = 0;
     for line in masked.split_inclusive('\n') {
@@ -140,7 +140,12 @@ fn segment(masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
     };
     let with_kind: Vec<&(usize, usize)> =
         segments.iter().filter(|s| value_of(s, "kind:", Some(0)).iter().any(|k| k == kind)).collect();
-    let literal = |s: &(usize, usize)| value_of(s, "name:", Some(2)).into_iter().find(|n| !n.is_empty());
+    // The object's own name: the first `name:` two spaces in; templated (`{{ }}`) is unknown.
+    let literal = |s: &(usize, usize)| {
+        let line = text[s.0..s.1].lines().find(|l| l.starts_with("  name:") && !l.starts_with("   "))?;
+        let value = line["  name:".len()..].trim().trim_matches(['"', '\'']);
+        (!value.is_empty() && !value.contains("{{")).then(|| value.to_string())
+    };
     let named = with_kind.iter().find(|s| literal(s).is_some_and(|n| name.contains(n.as_str())));
     // A templated name (`{{ include ... }}`) may be anything; a literal one must match.
     let unnamed = with_kind.iter().find(|s| literal(s).is_none());
@@ -155,7 +160,7 @@ fn segment(masked: &str, kind: &str, name: &str) -> Option<(usize, usize)> {
 /// key (or its value) when the whole path is there, `Err` with the span of `kind:` otherwise.
 fn find(text: &str, kind: &str, name: &str, steps: &[Step], on_key: bool) -> Option<Result<Span, Span>> {
     let masked = mask(text);
-    let (from, to) = segment(&masked, kind, name)?;
+    let (from, to) = segment(text, &masked, kind, name)?;
     let all = entries(&masked, from, to);
     let kind_span = all
         .iter()
@@ -378,7 +383,7 @@ mod tests {
         let at = text.find("x\n").unwrap();
         let (steps, on_key) = path_to(root, Span::new(at, at + 1));
         assert!(!on_key);
-        assert_eq!(steps[3], Step::Item { index: 1, name: Some("web".into()) });
+        assert_eq!(steps[4], Step::Item { index: 1, name: Some("web".into()) });
         assert_eq!(steps.last(), Some(&key("image")));
         let at = text.find("image").unwrap();
         assert!(path_to(root, Span::new(at, at + 5)).1);

@@ -31,6 +31,9 @@ pub struct Unit {
     /// Namespace of objects that set none (`helm template --namespace`, an Application's
     /// destination).
     pub namespace: Option<String>,
+    /// Asked for by the config (`charts:`): an Application adds its own unit beside it instead of
+    /// replacing it.
+    pub configured: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +87,7 @@ pub struct ChartConfig {
     pub charts: GlobSet,
     pub release: Option<String>,
     pub namespace: Option<String>,
-    /// One unit per set; each set is a list of values files.
+    /// One unit per set; each set is a list of values files, relative to the chart.
     pub values_sets: Vec<Vec<PathBuf>>,
     pub set: Vec<String>,
     pub kube_version: Option<String>,
@@ -235,6 +238,7 @@ pub fn plan(found: &Found, settings: &Settings) -> Plan {
                 anchor: root.file.clone(),
                 root: dir.clone(),
                 namespace: None,
+                configured: false,
                 kind: UnitKind::Kustomize(KustomizeUnit { chain, edits: Default::default() }),
             });
         }
@@ -326,7 +330,12 @@ fn render_helm(unit: &Unit, render: &helm::Render, settings: &Settings) -> Outpu
         Ok(text) => Output::Rendered { text, origins: Vec::new() },
         Err(message) => {
             let at = helm_error_place(&unit.root, &message).or_else(|| Some((unit.anchor.clone(), 1)));
-            let mut message = message.trim_start_matches("Error: ").to_string();
+            let mut message = shorten(
+                message
+                    .trim_start_matches("Error: ")
+                    .trim_end_matches("Use --debug flag to render out invalid YAML")
+                    .trim_end(),
+            );
             if message.contains("missing in charts/ directory") {
                 message.push_str(
                     "; rollcheck never downloads dependencies: vendor them with `helm dependency build` (charts/ in the repository)",
@@ -410,14 +419,31 @@ fn render_kustomize(unit: &Unit, k: &KustomizeUnit, settings: &Settings) -> Outp
             Output::Rendered { text, origins }
         }
         Err(message) => {
+            // Paths as the user knows them: the root and its neighbours relative to the run.
+            let cwd = std::env::current_dir().unwrap_or_default();
             let message = message
+                .replace(&resource.display().to_string(), &unit.root.display().to_string())
                 .replace(&format!("{}/", wrapper_dir.display()), "")
-                .replace(&wrapper_dir.display().to_string(), "(rollcheck's build of the root)");
-            let message = message.trim_start_matches("error: ").trim_start_matches("Error: ").to_string();
+                .replace(&format!("{}/", normalize(&cwd).display()), "");
+            let message = shorten(message.trim_start_matches("error: ").trim_start_matches("Error: "));
             let at = kustomize_error_place(k, &message).or_else(|| Some((unit.anchor.clone(), 1)));
             Output::Failed { message, at }
         }
     }
+}
+
+/// kustomize nests its errors and may print its whole configuration: keep the start (what
+/// failed) and the end (why).
+fn shorten(message: &str) -> String {
+    const HEAD: usize = 160;
+    const TAIL: usize = 240;
+    let chars: Vec<char> = message.chars().collect();
+    if chars.len() <= HEAD + TAIL + 20 {
+        return message.to_string();
+    }
+    let head: String = chars[..HEAD].iter().collect();
+    let tail: String = chars[chars.len() - TAIL..].iter().collect();
+    format!("{head} … {tail}")
 }
 
 /// The kustomization line an error is about: the entry naming a file the message names.

@@ -4,6 +4,8 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Limits every render runs under.
@@ -39,30 +41,40 @@ pub fn run(program: &Path, args: &[String], dir: Option<&Path>, limits: &Limits)
         command.env_remove("NO_PROXY").env_remove("no_proxy");
         command.env("GIT_TERMINAL_PROMPT", "0").env("GIT_ALLOW_PROTOCOL", "file");
     }
+    // Its own process group: a timeout or an overflow ends the renderer and whatever it started.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().map_err(|e| format!("cannot run `{}`: {e}", program.display()))?;
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let max = limits.max_output;
-    let out_thread = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let read = (&mut stdout).take(max as u64 + 1).read_to_end(&mut buf);
-        // Drain the rest so the child is not blocked on a full pipe.
-        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-        read.map(|_| buf)
+    let overflow = Arc::new(AtomicBool::new(false));
+    let out_thread = std::thread::spawn({
+        let overflow = overflow.clone();
+        move || {
+            let mut buf = Vec::new();
+            let read = (&mut stdout).take(max as u64 + 1).read_to_end(&mut buf);
+            if buf.len() > max {
+                overflow.store(true, Ordering::Relaxed);
+            }
+            read.map(|_| buf)
+        }
     });
     let err_thread = std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = (&mut stderr).take(1 << 20).read_to_end(&mut buf);
-        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
         buf
     });
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
+            Ok(None) if overflow.load(Ordering::Relaxed) => {
+                kill(&mut child);
+                break Err(format!("printed more than {max} bytes"));
+            }
             Ok(None) if started.elapsed() >= limits.timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
+                kill(&mut child);
                 break Err(format!("timed out after {} s", limits.timeout.as_secs()));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
@@ -71,6 +83,9 @@ pub fn run(program: &Path, args: &[String], dir: Option<&Path>, limits: &Limits)
     };
     let out = out_thread.join().unwrap_or_else(|_| Ok(Vec::new()));
     let err = err_thread.join().unwrap_or_default();
+    if overflow.load(Ordering::Relaxed) {
+        return Err(format!("printed more than {max} bytes"));
+    }
     let status = status?;
     let err = String::from_utf8_lossy(&err).trim().to_string();
     if !status.success() {
@@ -81,6 +96,20 @@ pub fn run(program: &Path, args: &[String], dir: Option<&Path>, limits: &Limits)
         return Err(format!("printed more than {max} bytes"));
     }
     String::from_utf8(out).map_err(|_| "printed output that is not UTF-8".to_string())
+}
+
+/// Kills the renderer's process group (it may have started git, helm or plugins).
+fn kill(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let group = child.id() as i32;
+        // SAFETY: kill(2) has no memory effects; a negative pid names the process group.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The first executable named `name` on PATH.
@@ -114,7 +143,11 @@ mod tests {
         let quick = Limits { timeout: Duration::from_millis(200), ..limits.clone() };
         assert!(run(sh, &["-c".into(), "sleep 5".into()], None, &quick).unwrap_err().contains("timed out"));
         assert_eq!(run(sh, &["-c".into(), "echo bad >&2; exit 3".into()], None, &limits).unwrap_err(), "bad");
-        let proxy = run(sh, &["-c".into(), "printf $HTTPS_PROXY".into()], None, &limits).unwrap_err();
-        assert!(proxy.contains("more than"), "{proxy}");
+        let wide = Limits { max_output: 100, ..limits.clone() };
+        assert_eq!(run(sh, &["-c".into(), "printf $HTTPS_PROXY".into()], None, &wide).unwrap(), NO_NETWORK);
+        // A renderer's own children end with it.
+        let started = Instant::now();
+        assert!(run(sh, &["-c".into(), "sleep 30 & sleep 30".into()], None, &quick).is_err());
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 }
