@@ -387,6 +387,7 @@ pub fn lint_files_indexed(
             Role::External | Role::Source => false,
         })
     };
+    let is_context = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Context);
     let settings_of = |id: FileId| position(id).map(|i| &settings[i]);
 
     let rule_diagnostics: Vec<Diagnostic> = index
@@ -408,7 +409,19 @@ pub fn lint_files_indexed(
     diagnostics.extend(rule_diagnostics);
     if options.context_causes {
         let name_of = |id: FileId| position(id).map_or("", |i| files[i].source.name.as_str());
-        diagnostics.retain_mut(|d| is_lint(d.file) || caused_in_linted_files(d, &index, &is_lint, &name_of));
+        diagnostics.retain_mut(|d| !is_context(d.file) || caused_in_linted_files(d, &index, &is_lint, &name_of));
+        // A finding that mirrors one in a linted file (a duplicate's other copy) says it again.
+        let mirrored: Vec<(&'static str, FileId, crate::source::Span)> = diagnostics
+            .iter()
+            .filter(|d| !is_context(d.file))
+            .flat_map(|d| d.related.iter().filter(|r| is_context(r.file)).map(move |r| (d.rule, r.file, r.span)))
+            .collect();
+        diagnostics.retain(|d| {
+            !is_context(d.file)
+                || !mirrored.iter().any(|&(rule, file, span)| {
+                    rule == d.rule && file == d.file && span.start <= d.span.start && d.span.start <= span.end
+                })
+        });
     }
     apply_levels(&mut diagnostics, &settings_of);
     sort(&mut diagnostics);
@@ -419,7 +432,7 @@ pub fn lint_files_indexed(
     let mut unused =
         suppress::unused(&suppressions, |file, rule| settings_of(file).is_some_and(|s| s.severity(rule).is_some()));
     // Context files are not linted: their suppressions may serve findings not shown today.
-    unused.retain(|d| is_lint(d.file));
+    unused.retain(|d| !is_context(d.file));
     apply_levels(&mut unused, &settings_of);
     diagnostics.extend(unused);
     let objects = index.objects.iter().filter(|o| is_lint(o.file)).count();
