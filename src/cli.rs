@@ -209,7 +209,7 @@ fn run(cli: Cli) -> ExitCode {
     };
     let baseline = match &cli.baseline {
         Some(path) => {
-            match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Baseline::parse(&t)) {
+            match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| Baseline::parse(&t, path)) {
                 Ok(b) => Some(b),
                 Err(e) => return fail(format!("{}: {e}", path.display())),
             }
@@ -226,6 +226,15 @@ fn run(cli: Cli) -> ExitCode {
     let paths = if cli.paths.is_empty() { vec![".".to_string()] } else { cli.paths.clone() };
     let render = !cli.no_render;
     let (found, stdin, mut io_errors) = find(&paths, &excludes, render);
+    for arg in paths.iter().filter(|a| *a != "-") {
+        let path = std::path::Path::new(arg);
+        let any = found.walked.iter().chain(&found.named).any(|f| f.starts_with(path));
+        if !any && path.exists() {
+            eprintln!(
+                "rollcheck: nothing to lint under `{arg}`: no *.yaml, *.yml or *.json file that .gitignore and the excludes leave"
+            );
+        }
+    }
     let context_paths: Vec<String> =
         cli.context.iter().cloned().chain(config.context.iter().map(|p| p.display().to_string())).collect();
     let (context, context_errors) = discover(&context_paths, &excludes);
@@ -239,6 +248,7 @@ fn run(cli: Cli) -> ExitCode {
         baseline,
         schemas: Arc::new(schemas),
         retention: Retention::Facts,
+        context_causes: true,
     };
     let settings = unit::Settings {
         render,
@@ -266,7 +276,7 @@ fn run(cli: Cli) -> ExitCode {
         eprintln!("rollcheck: {}: {}", e.path, e.message);
     }
     if let Some(path) = &cli.write_baseline {
-        let text = crate::baseline::write(&outcome.diagnostics, &outcome.files);
+        let text = crate::baseline::write(&outcome.diagnostics, &outcome.files, path);
         if let Err(e) = std::fs::write(path, text) {
             return fail(format!("cannot write {}: {e}", path.display()));
         }
@@ -320,6 +330,19 @@ fn outputs(cli: &Cli) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
     }
     if plain > 1 {
         return Err("several formats would share one output: give each a file with `FORMAT=FILE`".into());
+    }
+    let mut seen: Vec<(PathBuf, String)> = Vec::new();
+    for (format, file) in &out {
+        let Some(file) = file else { continue };
+        let name = format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+        let absolute = crate::paths::absolute(file);
+        if let Some((_, other)) = seen.iter().find(|(p, _)| *p == absolute) {
+            return Err(format!(
+                "`{other}` and `{name}` would both be written to {}: give each format its own file",
+                file.display()
+            ));
+        }
+        seen.push((absolute, name));
     }
     Ok(out)
 }

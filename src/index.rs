@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, ObjectName, Severity};
+use crate::diagnostic::{Diagnostic, ObjectName};
 use crate::load::{DocRef, LoadedFile, Scope};
 use crate::refs::{Reference, references};
 use crate::selector::{Selector, labels_of};
@@ -320,7 +320,13 @@ fn object_at(
 ) -> Option<Object> {
     let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return None };
     let invalid = |at: NodeRef<'_>, message: String, help: &'static str| {
-        let mut d = Diagnostic::new("invalid-object", Severity::Error, file, at.span(), message);
+        let mut d = Diagnostic::new(
+            "invalid-object",
+            crate::rules::default_severity("invalid-object"),
+            file,
+            at.span(),
+            message,
+        );
         d.help(help);
         d.helm_source = helm_source.clone();
         d

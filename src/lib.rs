@@ -12,6 +12,7 @@ pub mod index;
 pub mod lint;
 pub mod load;
 pub mod lsp;
+pub mod paths;
 pub mod refs;
 pub mod report;
 pub mod retain;

@@ -25,6 +25,9 @@ pub struct Options {
     /// Schemas of CRDs given with `--crd`, beside the embedded ones.
     pub schemas: Arc<Registry>,
     pub retention: Retention,
+    /// Also check the objects of context files, and report a finding there when its cause is
+    /// in a linted file (a pre-commit run that renames a Service a context Rollout names).
+    pub context_causes: bool,
 }
 
 /// How much of each document outlives its object checks.
@@ -46,6 +49,7 @@ impl Default for Options {
             baseline: None,
             schemas: Arc::new(Registry::default()),
             retention: Retention::default(),
+            context_causes: false,
         }
     }
 }
@@ -82,7 +86,7 @@ impl Outcome {
 
 /// Lints `inputs`; `context` inputs only resolve references. An input given as both is linted.
 pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Outcome {
-    let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
+    let context = not_linted(context, inputs);
     let all: Vec<Input> = inputs.iter().chain(&context).cloned().collect();
     let linted = inputs.iter().enumerate().map(|(i, input)| (FileId(i as u32), input.display(), None));
     let pass = ObjectPass::new(options, linted);
@@ -127,7 +131,13 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                 rendered.push((i, text, origins));
             }
             unit::Output::Failed { message, at } => {
-                let mut d = Diagnostic::new("render-failed", Severity::Error, FileId(0), Span::default(), "");
+                let mut d = Diagnostic::new(
+                    "render-failed",
+                    rules::default_severity("render-failed"),
+                    FileId(0),
+                    Span::default(),
+                    "",
+                );
                 d.message = format!("`{}` failed: {message}", u.label);
                 d.help(match u.kind {
                     unit::UnitKind::Helm(_) => {
@@ -140,7 +150,13 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
                 fallback.extend(plain_resources(u));
             }
             unit::Output::ToolMissing { tool } => {
-                let mut d = Diagnostic::new("render-tool-missing", Severity::Warning, FileId(0), Span::default(), "");
+                let mut d = Diagnostic::new(
+                    "render-tool-missing",
+                    rules::default_severity("render-tool-missing"),
+                    FileId(0),
+                    Span::default(),
+                    "",
+                );
                 d.message = format!("`{tool}` is not installed, so `{}` was not rendered or linted", u.label);
                 d.help(format!(
                     "install {tool} (see https://{}) or name it with `--{tool} BIN` or `tools: {{{tool}: BIN}}` in .rollcheck.yaml; `--no-render` lints every file as it is",
@@ -158,7 +174,7 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
     if plan.stdin {
         inputs.push(Input::Stdin);
     }
-    let context: Vec<Input> = context.iter().filter(|c| !inputs.contains(c)).cloned().collect();
+    let context = not_linted(context, &inputs);
     let first_rendered = inputs.len() + context.len();
     let linted = disk
         .iter()
@@ -254,6 +270,17 @@ fn external_file(options: &Options, id: FileId, pass: &ObjectPass<'_>) -> Option
     let mut stub = load_bytes_with(id, name, stubs, Some(pass));
     stub.role = Role::External;
     Some(stub)
+}
+
+/// The context inputs that are not also linted, whichever way their paths were written
+/// (`services.yaml` linted, `--context .` finding `./services.yaml`).
+fn not_linted(context: &[Input], inputs: &[Input]) -> Vec<Input> {
+    let key = |i: &Input| match i {
+        Input::File(p) => Some(crate::paths::absolute(p)),
+        Input::Stdin => None,
+    };
+    let linted: std::collections::HashSet<_> = inputs.iter().map(key).collect();
+    context.iter().filter(|c| !linted.contains(&key(c))).cloned().collect()
 }
 
 /// YAML for the objects the config says exist outside the files.
@@ -364,12 +391,20 @@ pub fn lint_files_indexed(
     let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.settings_path())).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
     let is_lint = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Lint);
+    let is_checked = |id: FileId| {
+        position(id).is_some_and(|i| match files[i].role {
+            Role::Lint => true,
+            Role::Context => options.context_causes,
+            Role::External | Role::Source => false,
+        })
+    };
+    let is_context = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Context);
     let settings_of = |id: FileId| position(id).map(|i| &settings[i]);
 
     let rule_diagnostics: Vec<Diagnostic> = index
         .objects
         .par_iter()
-        .filter(|obj| is_lint(obj.file))
+        .filter(|obj| is_checked(obj.file))
         .fold(Vec::new, |mut out, obj| {
             if let Some(settings) = settings_of(obj.file) {
                 rules::check_with_index(obj, &index, &options.schemas, settings, &mut out);
@@ -383,14 +418,32 @@ pub fn lint_files_indexed(
     let mut diagnostics = loaded;
     diagnostics.extend(index_diagnostics.into_iter().filter(|d| is_lint(d.file)));
     diagnostics.extend(rule_diagnostics);
+    if options.context_causes {
+        let name_of = |id: FileId| position(id).map_or("", |i| files[i].source.name.as_str());
+        diagnostics.retain_mut(|d| !is_context(d.file) || caused_in_linted_files(d, &index, &is_lint, &name_of));
+        // A finding that mirrors one in a linted file (a duplicate's other copy) says it again.
+        let mirrored: Vec<(&'static str, FileId, crate::source::Span)> = diagnostics
+            .iter()
+            .filter(|d| !is_context(d.file))
+            .flat_map(|d| d.related.iter().filter(|r| is_context(r.file)).map(move |r| (d.rule, r.file, r.span)))
+            .collect();
+        diagnostics.retain(|d| {
+            !is_context(d.file)
+                || !mirrored.iter().any(|&(rule, file, span)| {
+                    rule == d.rule && file == d.file && span.start <= d.span.start && d.span.start <= span.end
+                })
+        });
+    }
     apply_levels(&mut diagnostics, &settings_of);
     sort(&mut diagnostics);
     defer_schema_findings(&mut diagnostics);
 
-    let mut suppressions = suppress::collect(&files, &index, is_lint);
+    let mut suppressions = suppress::collect(&files, &index, is_checked);
     let suppressed = suppress::apply(&mut diagnostics, &mut suppressions);
     let mut unused =
         suppress::unused(&suppressions, |file, rule| settings_of(file).is_some_and(|s| s.severity(rule).is_some()));
+    // Context files are not linted: their suppressions may serve findings not shown today.
+    unused.retain(|d| !is_context(d.file));
     apply_levels(&mut unused, &settings_of);
     diagnostics.extend(unused);
     let objects = index.objects.iter().filter(|o| is_lint(o.file)).count();
@@ -424,6 +477,60 @@ pub fn lint_files_indexed(
     Outcome { files, diagnostics, io_errors: Vec::new(), summary }
 }
 
+/// Whether a finding on an object of a context file has its cause in a linted file, and if so
+/// says which: a related place is there (the Service a misspelt name is closest to), or it is a
+/// missing reference and a linted file defines an object of that kind and namespace that
+/// nothing names and that looks like the missing one (the Service that was renamed).
+fn caused_in_linted_files<'a>(
+    d: &mut Diagnostic,
+    index: &Index,
+    is_lint: &impl Fn(FileId) -> bool,
+    name_of: &impl Fn(FileId) -> &'a str,
+) -> bool {
+    if let Some(r) = d.related.iter().find(|r| is_lint(r.file)) {
+        let cause = name_of(r.file).to_string();
+        d.message.push_str(&format!(" (after the change to `{cause}`)"));
+        return true;
+    }
+    if d.rule != "unresolved-reference" {
+        return false;
+    }
+    let within = |o: &&crate::index::Object| {
+        let s = o.root().span();
+        o.file == d.file && s.start <= d.span.start && d.span.start <= s.end
+    };
+    let Some(obj) = index.objects.iter().find(within) else { return false };
+    for r in index.references_of(obj) {
+        if obj.doc.node(r.at).span() != d.span || index.resolve(obj, r).is_some() {
+            continue;
+        }
+        let namespace = index.target_namespace(obj, r);
+        // What was renamed still looks like what is missing: a Service still selects the
+        // referrer's pods; anything else kept a similar name.
+        let pods = index.template_of(obj);
+        let like_the_missing_one = |o: &crate::index::Object| match (r.kind, pods) {
+            ("Service", Some(pods)) => crate::selector::Selector::of_service(o.root())
+                .is_some_and(|(_, selector)| !selector.is_empty() && selector.matches(&pods.labels)),
+            _ => strsim::damerau_levenshtein(&r.name, &o.name) <= r.name.len().max(o.name.len()) / 2,
+        };
+        let orphan = index
+            .of_kind(obj, r.kind, namespace)
+            .filter(|o| is_lint(o.file) && index.referrers_of(o).next().is_none() && like_the_missing_one(o))
+            .min_by_key(|o| (strsim::damerau_levenshtein(&r.name, &o.name), o.name.clone()));
+        if let Some(o) = orphan {
+            let cause = name_of(o.file).to_string();
+            d.message.push_str(&format!(" (after the change to `{cause}`)"));
+            d.related(
+                o.file,
+                o.name_node().span(),
+                format!("{} `{}` is defined in `{cause}` and nothing names it: was it `{}`?", o.kind, o.name, r.name),
+            );
+            return true;
+        }
+    }
+    false
+}
+
 /// Drops findings of rules that are off for their file and applies configured severities.
 fn apply_levels<'a>(diagnostics: &mut Vec<Diagnostic>, settings_of: &impl Fn(FileId) -> Option<&'a Arc<Effective>>) {
     diagnostics.retain_mut(|d| match settings_of(d.file).map(|s| s.severity(d.rule)) {
@@ -454,8 +561,9 @@ fn sort(diagnostics: &mut Vec<Diagnostic>) {
 
 /// A schema finding at the same place as a finding of a specific rule says the same thing less
 /// well (`interval: 60`: "must be a string" beside "a number, not a duration"); keep the
-/// specific one, with the higher of the two severities (the object is still rejected).
-/// Diagnostics are sorted by file and start, so equal places are adjacent.
+/// specific one, at the level of its own rule (the config's, else the registry's): a rule's
+/// level comes from one place. Diagnostics are sorted by file and start, so equal places are
+/// adjacent.
 fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
     let is_schema = |d: &Diagnostic| d.rule.starts_with("schema-");
     let mut keep = vec![true; diagnostics.len()];
@@ -472,10 +580,9 @@ fn defer_schema_findings(diagnostics: &mut Vec<Diagnostic>) {
             if !is_schema(&diagnostics[i]) {
                 continue;
             }
-            let (span, severity) = (diagnostics[i].span, diagnostics[i].severity);
-            if let Some(j) = (start..end).find(|&j| !is_schema(&diagnostics[j]) && diagnostics[j].span == span) {
+            let span = diagnostics[i].span;
+            if (start..end).any(|j| !is_schema(&diagnostics[j]) && diagnostics[j].span == span) {
                 keep[i] = false;
-                diagnostics[j].severity = diagnostics[j].severity.max(severity);
             }
         }
         start = end;

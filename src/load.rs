@@ -8,7 +8,7 @@ use std::sync::Arc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, SourceFile, Span};
 use crate::suppress::Suppression;
 use crate::yaml::{Document, NodeId, Reading, parse_stream_map};
@@ -523,7 +523,7 @@ struct Piece {
 }
 
 fn syntax(id: FileId, span: Span, message: String, help: &'static str) -> Diagnostic {
-    let mut d = Diagnostic::new("yaml-syntax", Severity::Error, id, span, message);
+    let mut d = Diagnostic::new("yaml-syntax", crate::rules::default_severity("yaml-syntax"), id, span, message);
     d.help(help);
     d
 }
@@ -580,7 +580,7 @@ fn parse_piece(id: FileId, text: Arc<str>, origin: usize, pass: Option<&dyn Docu
         let span = Span::new(origin + span.start as usize, origin + span.end as usize);
         let mut d = Diagnostic::new(
             "unrendered-template",
-            Severity::Warning,
+            crate::rules::default_severity("unrendered-template"),
             id,
             span,
             "this is an unrendered Helm template: its `{{ }}` actions are not YAML, so the file was not linted",
@@ -673,7 +673,7 @@ fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
         let key = dup.key_text().unwrap_or_default();
         let mut d = Diagnostic::new(
             "yaml-duplicate-key",
-            Severity::Error,
+            crate::rules::default_severity("yaml-duplicate-key"),
             id,
             dup.span(),
             format!(

@@ -83,6 +83,10 @@ struct Client {
 
 impl Client {
     fn start(root: &Path) -> Client {
+        Client::start_with(root, json!({}))
+    }
+
+    fn start_with(root: &Path, capabilities: Value) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rollcheck"))
             .arg("lsp")
             .stdin(Stdio::piped())
@@ -119,7 +123,7 @@ impl Client {
         });
         let mut client = Client { child, stdin, messages, next_id: 0, backlog: Vec::new() };
         let root_uri = uri(root);
-        let init = client.request("initialize", json!({"processId": null, "rootUri": root_uri, "capabilities": {}, "workspaceFolders": [{"uri": root_uri, "name": "ws"}]}));
+        let init = client.request("initialize", json!({"processId": null, "rootUri": root_uri, "capabilities": capabilities, "workspaceFolders": [{"uri": root_uri, "name": "ws"}]}));
         assert_eq!(init["result"]["capabilities"]["textDocumentSync"]["change"], 2, "incremental sync");
         client.notify("initialized", json!({}));
         client
@@ -334,17 +338,128 @@ fn memory_stays_flat_over_ten_thousand_edits() {
 }
 
 #[test]
-fn a_broken_config_is_shown_and_the_defaults_apply() {
+fn a_broken_config_is_shown_on_the_config_file_and_the_defaults_apply() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    std::fs::write(root.join(".rollcheck.yaml"), "rules:\n  no-such-rule: off\n").unwrap();
+    let config = root.join(".rollcheck.yaml");
+    std::fs::write(&config, "rules:\n  no-such-rule: off\n").unwrap();
     std::fs::write(root.join("services.yaml"), SERVICES).unwrap();
     let mut c = Client::start(&root);
-    let shown = c.wait(|m| m["method"] == "window/showMessage");
-    let text = shown["params"]["message"].as_str().unwrap();
-    assert!(text.contains(".rollcheck.yaml:2:3: unknown rule `no-such-rule`"), "{text}");
+    let found = c.diagnostics(&config);
+    assert_eq!(codes(&found), vec!["config"], "{found:?}");
+    assert_eq!(found[0]["range"]["start"], json!({"line": 1, "character": 2}));
+    assert_eq!(found[0]["severity"], 1);
+    assert!(found[0]["message"].as_str().unwrap().contains("unknown rule `no-such-rule`"), "{found:?}");
     // Linting goes on with the default settings.
     c.diagnostics(&root.join("services.yaml"));
+    // Fixed on disk: the client reports the change, the errors go.
+    std::fs::write(&config, "rules:\n  missing-anti-affinity: off\n").unwrap();
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&config), "type": 2}]}));
+    assert_eq!(c.diagnostics(&config), Vec::<Value>::new());
+    c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert!(c.child.wait().unwrap().success());
+}
+
+/// A client that lets the server register file watchers, as Neovim and VS Code do.
+fn watching_client(root: &Path) -> Client {
+    let capabilities = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut c = Client::start_with(root, capabilities);
+    let register = c.wait(|m| m["method"] == "client/registerCapability");
+    let registration = &register["params"]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    let globs: Vec<&str> = registration["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["globPattern"].as_str().unwrap())
+        .collect();
+    for want in ["**/*.{yaml,yml,json}", "**/.rollcheck.{yaml,yml}", "**/*.tpl", "**/Kustomization"] {
+        assert!(globs.contains(&want), "{globs:?}");
+    }
+    let id = register["id"].clone();
+    c.raw(&json!({"jsonrpc": "2.0", "id": id, "result": null}).to_string());
+    c
+}
+
+#[test]
+fn files_changed_on_disk_are_watched_and_rechecked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let services = root.join("services.yaml");
+    let rollout = root.join("rollout.yaml");
+    std::fs::write(&services, SERVICES).unwrap();
+    std::fs::write(&rollout, ROLLOUT.replace("web-canry", "web-canary")).unwrap();
+    let mut c = watching_client(&root);
+    assert_eq!(c.diagnostics(&rollout), Vec::<Value>::new());
+
+    // A `git pull` renames the stable Service: the Rollout, open nowhere, is re-checked.
+    c.backlog.clear();
+    std::fs::write(&services, SERVICES.replace("name: web-stable", "name: web-primary")).unwrap();
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&services), "type": 2}]}));
+    let found = c.diagnostics(&rollout);
+    assert_eq!(codes(&found), vec!["unresolved-reference"], "{found:?}");
+    assert!(found[0]["message"].as_str().unwrap().contains("web-stable"));
+
+    // The Service file is deleted: the Rollout now misses both Services and the template.
+    std::fs::remove_file(&services).unwrap();
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&services), "type": 3}]}));
+    assert_eq!(c.diagnostics(&services), Vec::<Value>::new());
+    let found = c.diagnostics(&rollout);
+    assert_eq!(codes(&found), vec!["unresolved-reference"; 3], "{found:?}");
+
+    // A branch switch brings it back, as a new file.
+    std::fs::write(&services, SERVICES).unwrap();
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&services), "type": 1}]}));
+    let mut found = c.diagnostics(&rollout);
+    while !found.is_empty() {
+        found = c.diagnostics(&rollout);
+    }
+
+    c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert!(c.child.wait().unwrap().success());
+}
+
+/// Opening a file while the workspace is still being read must not show references to files
+/// not read yet as unresolved.
+#[test]
+fn cross_file_findings_wait_for_the_workspace_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    // Enough files that the background scan is still running when the file is opened.
+    for i in 0..3000 {
+        std::fs::write(
+            root.join(format!("cm-{i:04}.yaml")),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(root.join("services.yaml"), SERVICES).unwrap();
+    let rollout = root.join("rollout.yaml");
+    let text = ROLLOUT.replace("web-canry", "web-canary");
+    let mut c = Client::start(&root);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&rollout), "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    // Every publication for the Rollout until the workspace is indexed: the server then
+    // publishes every file, in path order, the Rollout before the Services.
+    let services = uri(&root.join("services.yaml"));
+    let ru = uri(&rollout);
+    let mut published = Vec::new();
+    let mut indexed = false;
+    while !indexed {
+        let m = c.wait(|m| m["method"] == "textDocument/publishDiagnostics");
+        indexed = m["params"]["uri"] == services;
+        if m["params"]["uri"] == ru {
+            published.push(m["params"]["diagnostics"].clone());
+        }
+    }
+    assert!(indexed && !published.is_empty());
+    for diagnostics in &published {
+        assert_eq!(diagnostics, &json!([]), "published before the index was built: {published:?}");
+    }
     c.request("shutdown", json!(null));
     c.notify("exit", json!(null));
     assert!(c.child.wait().unwrap().success());

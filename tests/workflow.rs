@@ -209,7 +209,8 @@ fn pre_commit_passes_one_changed_file_and_context_resolves_the_rest() {
     assert_eq!(rules_of(&v).iter().filter(|r| *r == "unresolved-reference").count(), 2);
     let v = json(d, &["--context", "deploy", "deploy/rollout.yaml"]);
     assert!(!rules_of(&v).contains(&"unresolved-reference".to_string()), "{v}");
-    // Nothing is reported in context files, even their own problems.
+    // A context file's own problems are not reported, unless the linted file takes part in
+    // them: then they are, in the context file, naming the change.
     write(
         d,
         "deploy/services.yaml",
@@ -217,8 +218,15 @@ fn pre_commit_passes_one_changed_file_and_context_resolves_the_rest() {
             "{SERVICES}---\napiVersion: v1\nkind: Service\nmetadata: {{name: x}}\nspec:\n  selector: {{app: web}}\n  ports: [{{port: 80, targetPort: 9999}}]\n"
         ),
     );
+    let other = ROLLOUT.replace("name: web\n", "name: other\n").replace("app: web", "app: other");
+    write(d, "deploy/other.yaml", &other.replace("web-canary", "nope"));
     let v = json(d, &["--context", "deploy", "deploy/rollout.yaml"]);
-    assert!(v["diagnostics"].as_array().unwrap().iter().all(|x| x["file"] == "deploy/rollout.yaml"), "{v}");
+    let elsewhere: Vec<&Value> =
+        v["diagnostics"].as_array().unwrap().iter().filter(|x| x["file"] != "deploy/rollout.yaml").collect();
+    assert_eq!(elsewhere.len(), 1, "{v}");
+    assert_eq!(elsewhere[0]["file"], "deploy/services.yaml");
+    assert_eq!(elsewhere[0]["rule"], "port-mismatch");
+    assert!(elsewhere[0]["message"].as_str().unwrap().ends_with("(after the change to `deploy/rollout.yaml`)"));
 }
 
 #[test]
@@ -512,6 +520,13 @@ fn pre_commit_hook_definition() {
         [("a.yaml", true), ("b.yml", true), ("c.json", true), ("d.txt", false), ("e.yaml.bak", false)]
     {
         assert_eq!(files.is_match(name), matched, "{name}");
+    }
+    // The same hook, installed from the wheel (tests/distribution.rs runs it in pre-commit).
+    let binary = stream.documents[0].root().unwrap().items().nth(1).unwrap();
+    assert_eq!(binary.get_str("id"), Some("rollcheck-bin"));
+    assert_eq!(binary.get_str("language"), Some("python"));
+    for key in ["entry", "files"] {
+        assert_eq!(binary.get_str(key), hook.get_str(key), "{key}");
     }
 }
 

@@ -69,6 +69,14 @@ struct Server {
     initialized: bool,
     shutdown: bool,
     workspace: Option<Receiver<Vec<DiskFile>>>,
+    /// Whether the workspace's files are all loaded: until then a reference to a file not yet
+    /// read would look unresolved, so findings that read other objects wait.
+    indexed: bool,
+    /// The client lets the server register file watchers.
+    can_watch: bool,
+    /// The config file whose errors were last published, to clear them once it is fixed.
+    broken_config: Option<PathBuf>,
+    next_request: i32,
     /// Files of charts and kustomizations: fragments, never linted as objects.
     fragments: HashSet<PathBuf>,
 }
@@ -87,6 +95,10 @@ impl Server {
             initialized: false,
             shutdown: false,
             workspace: None,
+            indexed: false,
+            can_watch: false,
+            broken_config: None,
+            next_request: 0,
             fragments: HashSet::new(),
         }
     }
@@ -183,7 +195,10 @@ impl Server {
             serde_json::from_value(n.params).ok()
         }
         match n.method.as_str() {
-            "initialized" => self.start_workspace_scan(),
+            "initialized" => {
+                self.register_watchers();
+                self.start_workspace_scan();
+            }
             "textDocument/didOpen" => {
                 let Some(p) = params::<DidOpenTextDocumentParams>(n) else { return };
                 let Some(path) = path_from_uri(&p.text_document.uri) else { return };
@@ -245,6 +260,10 @@ impl Server {
                         self.reload_config();
                         continue;
                     }
+                    // A chart's templates and values, a kustomization: re-check what they make.
+                    if let Some(root) = render_root(&path) {
+                        changed.extend(self.docs.keys().filter(|p| p.starts_with(&root) && **p != path).cloned());
+                    }
                     if self.docs.get(&path).is_some_and(|d| d.version.is_some()) || !is_manifest(&path) {
                         continue;
                     }
@@ -261,6 +280,8 @@ impl Server {
                         }
                     }
                 }
+                changed.sort();
+                changed.dedup();
                 if !changed.is_empty() {
                     self.lint(&changed);
                 }
@@ -278,21 +299,51 @@ impl Server {
         };
         self.roots = roots;
         self.initialized = true;
+        self.indexed = self.roots.is_empty();
+        self.can_watch = p
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files)
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
         self.reload_config_quietly();
+    }
+
+    /// Asks the client to report changes on disk (a `git pull`, a branch switch, a generator)
+    /// to manifests, the config, charts and kustomizations.
+    fn register_watchers(&mut self) {
+        if !self.can_watch {
+            return;
+        }
+        let watchers: Vec<Value> = WATCHED.iter().map(|g| serde_json::json!({"globPattern": g})).collect();
+        let params = serde_json::json!({"registrations": [{
+            "id": "rollcheck-files",
+            "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": {"watchers": watchers},
+        }]});
+        self.next_request += 1;
+        let id = lsp_server::RequestId::from(format!("rollcheck-{}", self.next_request));
+        self.send(Request::new(id, "client/registerCapability".into(), params));
     }
 
     /// Reads `.rollcheck.yaml` of the first workspace folder; a broken config is shown to the
     /// user (the defaults apply meanwhile), like a CRD that cannot be read.
     fn reload_config_quietly(&mut self) {
         let mut problems = Vec::new();
-        let config = match self.roots.first().and_then(|r| config::discover(r)).map(|p| config::load(&p)) {
-            Some(Ok(c)) => c,
-            Some(Err(errors)) => {
-                problems.extend(errors.iter().map(|e| e.to_string()));
+        let path = self.roots.first().and_then(|r| config::discover(r));
+        let config = match path.as_ref().map(|p| (p, config::load(p))) {
+            Some((_, Ok(c))) => c,
+            Some((path, Err(errors))) => {
+                // On the config file itself, where the editor shows them beside the mistake.
+                self.publish_config_errors(path, &errors);
                 Config::default()
             }
             None => Config::default(),
         };
+        if let Some(old) = self.broken_config.take_if(|old| path.as_ref() != Some(old) || config.path.is_some()) {
+            self.publish(&old, Vec::new(), None);
+        }
         let mut schemas = crate::schema::Registry::default();
         for crd in &config.crds {
             let added =
@@ -317,6 +368,32 @@ impl Server {
         self.reload_config_quietly();
         let all: Vec<PathBuf> = self.docs.keys().cloned().collect();
         self.lint(&all);
+    }
+
+    fn publish_config_errors(&mut self, path: &Path, errors: &[config::ConfigError]) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let diagnostics = errors
+            .iter()
+            .map(|e| {
+                let line = e.line.saturating_sub(1);
+                let content = text.lines().nth(line).unwrap_or_default();
+                let start: usize = content.chars().take(e.column.saturating_sub(1)).map(char::len_utf16).sum();
+                let end: usize = content.encode_utf16().count().max(start + 1);
+                lsp_types::Diagnostic {
+                    range: lsp_types::Range::new(
+                        lsp_types::Position::new(line as u32, start as u32),
+                        lsp_types::Position::new(line as u32, end as u32),
+                    ),
+                    severity: Some(DiagnosticSeverity::ERROR),
+                    code: Some(NumberOrString::String("config".into())),
+                    source: Some("rollcheck".into()),
+                    message: format!("{} (the default settings apply until it is fixed)", e.message),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        self.publish(path, diagnostics, None);
+        self.broken_config = Some(path.to_path_buf());
     }
 
     fn in_workspace(&self, path: &Path) -> bool {
@@ -369,6 +446,7 @@ impl Server {
     }
 
     fn workspace_loaded(&mut self, files: Vec<DiskFile>) {
+        self.indexed = true;
         let mut changed = Vec::new();
         for (path, bytes) in files {
             let Some(bytes) = bytes else {
@@ -441,7 +519,8 @@ impl Server {
         }
         let outcome = lint_files_indexed(files, Some((index, index_diagnostics)), &self.options);
         let mut by_file: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
-        for d in outcome.diagnostics.iter().filter(|d| !is_noise(d, &outcome)) {
+        let ready = |d: &&Diagnostic| self.indexed || !reads_other_objects(d.rule);
+        for d in outcome.diagnostics.iter().filter(|d| !is_noise(d, &outcome)).filter(ready) {
             by_file.entry(d.file).or_default().push(d.clone());
         }
         let mut affected: Vec<PathBuf> = affected.into_iter().collect();
@@ -653,6 +732,30 @@ fn initialize_result() -> InitializeResult {
         },
         server_info: Some(ServerInfo { name: "rollcheck".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
     }
+}
+
+/// What the server asks the client to watch on disk.
+const WATCHED: &[&str] = &["**/*.{yaml,yml,json}", "**/.rollcheck.{yaml,yml}", "**/*.tpl", "**/Kustomization"];
+
+/// Findings of rules that read other objects than the one they are about.
+fn reads_other_objects(rule: &str) -> bool {
+    rules::find(rule).is_some_and(|r| matches!(r.check, Some(rules::Check::Index(_) | rules::Check::Both(..))))
+}
+
+/// The folder a file is an input of when it is rendered rather than read: a chart (its
+/// `Chart.yaml`, values, templates and helpers) or a kustomization.
+fn render_root(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let parent = path.parent()?;
+    if matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization" | "Chart.yaml" | "Chart.yml") {
+        return Some(parent.to_path_buf());
+    }
+    let in_chart =
+        name.ends_with(".tpl") || name.starts_with("values") || path.components().any(|c| c.as_os_str() == "templates");
+    if !in_chart {
+        return None;
+    }
+    parent.ancestors().find(|d| d.join("Chart.yaml").is_file()).map(Path::to_path_buf)
 }
 
 fn is_config(path: &Path) -> bool {

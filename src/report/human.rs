@@ -40,12 +40,24 @@ impl SourceCode for Named<'_> {
         let local =
             SourceSpan::from((span.offset().checked_sub(self.start).ok_or(MietteError::OutOfBounds)?, span.len()));
         let inner = self.lines.read_span(&local, before, after)?;
+        // miette reads the span alone for the snippet header's line:column: give the span's
+        // own column, not its line's first.
+        let column = if before == 0 && after == 0 {
+            let len = local.offset() - inner.span().offset().min(local.offset());
+            let start = inner.span().offset();
+            self.lines
+                .text()
+                .get(start..start + len)
+                .map_or(inner.column(), |t| t.rsplit('\n').next().map_or(0, |l| l.chars().count()))
+        } else {
+            inner.column()
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
             SourceSpan::from((inner.span().offset() + self.start, inner.span().len())),
             inner.line() + self.first_line,
-            inner.column(),
+            column,
             inner.line_count(),
         )))
     }
@@ -64,10 +76,7 @@ struct Note<'a> {
 
 struct Report<'a> {
     d: &'a Diagnostic,
-    /// The rule's page, linked from the rule id on terminals that show hyperlinks.
-    url: Option<String>,
     source: Named<'a>,
-    notes: Vec<Note<'a>>,
 }
 
 impl fmt::Display for Report<'_> {
@@ -84,7 +93,7 @@ impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.d.rule))
+        Some(Box::new(format!("{}[{}]", self.d.severity.as_str(), self.d.rule)))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.d.severity {
@@ -92,9 +101,6 @@ impl miette::Diagnostic for Report<'_> {
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,
         })
-    }
-    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.url.as_ref().map(|u| Box::new(u) as Box<dyn fmt::Display>)
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         self.d.help.as_deref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
@@ -106,12 +112,6 @@ impl miette::Diagnostic for Report<'_> {
         let label =
             LabeledSpan::new_primary_with_span(self.d.label.as_deref().map(str::to_string), source_span(self.d.span));
         Some(Box::new(std::iter::once(label)))
-    }
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
-        if self.notes.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.notes.iter().map(|n| n as &dyn miette::Diagnostic)))
     }
 }
 
@@ -155,44 +155,65 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
 /// Writes every diagnostic and a summary line: rendered in parallel a batch at a time, written
 /// in order, so a large report is never held in memory whole.
 pub fn write_human(outcome: &Outcome, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(color);
+    let handlers = Handlers::new(color);
     for batch in outcome.diagnostics.chunks(512) {
-        let rendered: Vec<String> = batch.par_iter().map(|d| render_one(outcome, &handler, d, color)).collect();
+        let rendered: Vec<String> = batch.par_iter().map(|d| render_one(outcome, &handlers, d)).collect();
         for text in rendered {
             out.write_all(text.as_bytes())?;
         }
     }
+    out.write_all(b"\n")?;
     out.write_all(summary(&outcome.summary).as_bytes())
 }
 
-fn render_one(
-    outcome: &Outcome,
-    handler: &GraphicalReportHandler,
-    d: &crate::diagnostic::Diagnostic,
-    color: bool,
-) -> String {
+/// One renderer for findings, where an info is marked `ℹ`, and one for related places, marked
+/// `☞` (miette draws both with its "advice" mark).
+struct Handlers {
+    finding: GraphicalReportHandler,
+    related: GraphicalReportHandler,
+}
+
+impl Handlers {
+    fn new(color: bool) -> Handlers {
+        let theme = |advice: &str| {
+            let mut theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+            theme.characters.advice = advice.to_string();
+            GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false)
+        };
+        Handlers { finding: theme("ℹ"), related: theme("☞") }
+    }
+}
+
+fn render_one(outcome: &Outcome, handlers: &Handlers, d: &crate::diagnostic::Diagnostic) -> String {
     let file = &outcome.file(d.file).source;
     let name = display_name(file, d.helm_source.as_deref().filter(|_| d.rendered.is_none()));
+    let report = Report { d, source: Named::new(file, d.span, &name) };
+    let mut out = String::from("\n");
+    if handlers.finding.render_report(&mut out, &report).is_err() {
+        out = format!("\n{}: {}[{}] {}\n", file.name, d.severity.as_str(), d.rule, d.message);
+    }
+    // The rule's page, as text: CI logs and plain terminals show no hyperlinks.
+    out.push_str(&format!("  docs: {}\n", crate::rules::doc_url(d.rule)));
     // A finding on rendered output is reported at its template or source file; the rendered
     // lines show what is wrong once values and patches are applied.
     let rendered = d.rendered.map(|(file, span)| {
         let rfile = &outcome.file(file).source;
         let message = format!("as rendered by `{}`", rfile.name).into();
-        Note { message, span, source: Named::new(rfile, span, &rfile.name) }
+        ("Rendered output:", Note { message, span, source: Named::new(rfile, span, &rfile.name) })
     });
-    let notes = rendered
-        .into_iter()
-        .chain(d.related.iter().map(|r| {
-            let rfile = &outcome.file(r.file).source;
-            Note { message: r.message.as_str().into(), span: r.span, source: Named::new(rfile, r.span, &rfile.name) }
-        }))
-        .collect();
-    let url = color.then(|| crate::rules::doc_url(d.rule));
-    let report = Report { d, url, source: Named::new(file, d.span, &name), notes };
-    let mut out = String::from("\n");
-    if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}: {}[{}] {}\n", file.name, d.severity.as_str(), d.rule, d.message);
+    let related = d.related.iter().map(|r| {
+        let rfile = &outcome.file(r.file).source;
+        let note =
+            Note { message: r.message.as_str().into(), span: r.span, source: Named::new(rfile, r.span, &rfile.name) };
+        ("Related place:", note)
+    });
+    for (heading, note) in rendered.into_iter().chain(related) {
+        out.push_str(&format!("\n{heading}\n"));
+        let mut text = String::new();
+        if handlers.related.render_report(&mut text, &note).is_err() {
+            text = format!("  {}: {}\n", note.source.name, note.message);
+        }
+        out.push_str(&text);
     }
     out
 }

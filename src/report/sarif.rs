@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 
@@ -24,7 +27,6 @@ pub fn write_sarif(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::
 /// The log; its keys in the order `serde_json` sorts object keys.
 struct Log<'a>(&'a Outcome);
 struct Run<'a>(&'a Outcome);
-struct Results<'a>(&'a Outcome);
 
 impl Serialize for Log<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -44,17 +46,35 @@ impl Serialize for Run<'_> {
             "informationUri": "https://github.com/rollcheck/rollcheck",
             "rules": rules::ALL.iter().map(|r| rule(r)).collect::<Vec<_>>(),
         }});
-        let mut map = serializer.serialize_map(Some(3))?;
+        let root = crate::paths::repository_root();
+        let mut root_uri = file_uri(&root);
+        if !root_uri.ends_with('/') {
+            root_uri.push('/');
+        }
+        let base = json!({SRCROOT: {"uri": root_uri}});
+        let mut map = serializer.serialize_map(Some(4))?;
         map.serialize_entry("columnKind", "unicodeCodePoints")?;
-        map.serialize_entry("results", &Results(self.0))?;
+        map.serialize_entry("originalUriBaseIds", &base)?;
+        map.serialize_entry("results", &Results { outcome: self.0, root })?;
         map.serialize_entry("tool", &tool)?;
         map.end()
     }
 }
 
+/// The base of relative artifact locations: the repository root (GitHub code scanning
+/// resolves it to the checkout).
+const SRCROOT: &str = "%SRCROOT%";
+
+struct Results<'a> {
+    outcome: &'a Outcome,
+    root: PathBuf,
+}
+
 impl Serialize for Results<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.diagnostics.iter().map(|d| result(self.0, d)))
+        let fingerprints = fingerprints(self);
+        let results = self.outcome.diagnostics.iter().zip(fingerprints).map(|(d, f)| result(self, d, f));
+        serializer.collect_seq(results)
     }
 }
 
@@ -83,13 +103,14 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn result(outcome: &Outcome, d: &Diagnostic) -> Value {
+fn result(results: &Results<'_>, d: &Diagnostic, fingerprint: String) -> Value {
+    let outcome = results.outcome;
     let source = &outcome.file(d.file).source;
     let mut text = d.message.clone();
     if let Some(help) = &d.help {
         text.push_str(&format!("\nhelp: {help}"));
     }
-    let rendered = location(source, d.span, None);
+    let rendered = location(results, source, d.span, None);
     if let Some((file, span)) = d.rendered {
         let output = &outcome.file(file).source;
         text.push_str(&format!("\n(line {} of the output of `{}`)", output.line_col(span.start).line, output.name));
@@ -99,7 +120,12 @@ fn result(outcome: &Outcome, d: &Diagnostic) -> Value {
         Some(template) if d.rendered.is_none() && std::path::Path::new(template.as_ref()).is_file() => {
             let at = source.line_col(d.span.start);
             text.push_str(&format!("\n(line {} of the rendered `helm template` output)", at.line));
-            let template_location = json!({"physicalLocation": {"artifactLocation": {"uri": uri(template)}}});
+            // The line in the template is not known: the region is the template's first line.
+            let mut template_location = json!({"physicalLocation": {
+                "artifactLocation": artifact(&results.root, template),
+                "region": {"startLine": 1},
+            }});
+            template_location["message"] = json!({"text": "the template this was rendered from"});
             let mut rendered = rendered;
             rendered["message"] = json!({"text": "where `helm template` rendered it"});
             (template_location, vec![rendered])
@@ -107,7 +133,7 @@ fn result(outcome: &Outcome, d: &Diagnostic) -> Value {
         _ => (rendered, Vec::new()),
     };
     for r in &d.related {
-        related.push(location(&outcome.file(r.file).source, r.span, Some(&r.message)));
+        related.push(location(results, &outcome.file(r.file).source, r.span, Some(&r.message)));
     }
     for (i, r) in related.iter_mut().enumerate() {
         r["id"] = json!(i);
@@ -118,7 +144,7 @@ fn result(outcome: &Outcome, d: &Diagnostic) -> Value {
         "level": level(d.severity),
         "message": {"text": text},
         "locations": [primary],
-        "partialFingerprints": {"rollcheck/v1": fingerprint(d, &source.name)},
+        "partialFingerprints": {"rollcheck/v2": fingerprint},
     });
     if let Some(i) = rule_index {
         result["ruleIndex"] = json!(i);
@@ -129,11 +155,11 @@ fn result(outcome: &Outcome, d: &Diagnostic) -> Value {
     result
 }
 
-fn location(source: &SourceFile, span: crate::source::Span, message: Option<&str>) -> Value {
+fn location(results: &Results<'_>, source: &SourceFile, span: crate::source::Span, message: Option<&str>) -> Value {
     let start = source.line_col(span.start);
     let end = source.line_col(span.end.max(span.start));
     let mut loc = json!({"physicalLocation": {
-        "artifactLocation": {"uri": uri(&source.name)},
+        "artifactLocation": artifact(&results.root, &source.name),
         "region": {
             "startLine": start.line,
             "startColumn": start.column,
@@ -147,9 +173,36 @@ fn location(source: &SourceFile, span: crate::source::Span, message: Option<&str
     loc
 }
 
-/// A relative URI reference for a path: forward slashes, reserved characters percent-encoded.
-fn uri(path: &str) -> String {
-    let path = if path == "-" { "stdin" } else { path.strip_prefix("./").unwrap_or(path) };
+/// Where a file is: relative to the repository root (`%SRCROOT%`), normalised; a file
+/// outside it by its absolute `file:` URI; standard input as `stdin`.
+fn artifact(root: &Path, name: &str) -> Value {
+    if name == "-" {
+        return json!({"uri": "stdin", "uriBaseId": SRCROOT});
+    }
+    let path = Path::new(name);
+    let absolute = crate::paths::absolute(path);
+    match absolute.strip_prefix(root) {
+        Ok(_) => {
+            let relative = crate::paths::relative(&absolute, root).unwrap_or_default();
+            json!({"uri": encode(&relative), "uriBaseId": SRCROOT})
+        }
+        Err(_) if path.is_absolute() || name.starts_with("..") || name.contains("/../") => {
+            json!({"uri": file_uri(&absolute)})
+        }
+        // A name that is not a path on this machine (a Helm template's `# Source:`).
+        Err(_) => json!({"uri": encode(name.strip_prefix("./").unwrap_or(name)), "uriBaseId": SRCROOT}),
+    }
+}
+
+/// An absolute path as a `file:` URI.
+fn file_uri(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let text = if text.starts_with('/') { text } else { format!("/{text}") };
+    format!("file://{}", encode(&text))
+}
+
+/// A URI path: forward slashes, reserved characters percent-encoded.
+fn encode(path: &str) -> String {
     let mut out = String::new();
     for b in path.replace('\\', "/").bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
@@ -161,13 +214,36 @@ fn uri(path: &str) -> String {
     out
 }
 
-/// Stable across line moves: rule, file, object and message (FNV-1a, 64 bits).
-fn fingerprint(d: &Diagnostic, path: &str) -> String {
-    let object = d.object.as_ref().map(|o| format!("{}/{:?}/{}", o.kind, o.namespace, o.name)).unwrap_or_default();
+/// One per result, unique in the log and stable across edits that do not touch the finding:
+/// rule, repository-relative path, object and message, and, for findings that share all of
+/// these, which of them it is in file order (FNV-1a, 64 bits). Lines take no part.
+fn fingerprints(results: &Results<'_>) -> Vec<String> {
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    results
+        .outcome
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let name = match &d.helm_source {
+                Some(template) => template.to_string(),
+                None => results.outcome.file(d.file).source.name.clone(),
+            };
+            let path = artifact(&results.root, &name)["uri"].as_str().unwrap_or_default().to_string();
+            let object =
+                d.object.as_ref().map(|o| format!("{}/{:?}/{}", o.kind, o.namespace, o.name)).unwrap_or_default();
+            let key = fnv(&[d.rule, &path, &object, &d.message].join("\u{0}"));
+            let n = seen.entry(key).or_default();
+            *n += 1;
+            format!("{:016x}", fnv(&format!("{key:016x}\u{0}{n}")))
+        })
+        .collect()
+}
+
+fn fnv(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in [d.rule, path, &object, &d.message].join("\u{0}").bytes() {
+    for b in text.bytes() {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("{hash:016x}")
+    hash
 }

@@ -177,6 +177,11 @@ pub static ALL: &[&Rule] = &[
     &yaml_syntax::RULE,
 ];
 
+/// A rule's level in the registry: the one place defaults come from (the config overrides it).
+pub fn default_severity(id: &str) -> Severity {
+    find(id).map_or(Severity::Error, |r| r.severity)
+}
+
 pub fn find(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.id == id)
 }
