@@ -94,6 +94,7 @@ pub fn lint_inputs(inputs: &[Input], context: &[Input], options: &Options) -> Ou
     for f in &mut files {
         if f.id.0 as usize >= inputs.len() {
             f.role = Role::Context;
+            f.scope = Scope::Everywhere;
         }
     }
     files.extend(external_file(options, FileId(all.len() as u32), &pass));
@@ -269,6 +270,7 @@ fn external_file(options: &Options, id: FileId, pass: &ObjectPass<'_>) -> Option
     let stubs = external_stubs(&options.config.external).into_bytes();
     let mut stub = load_bytes_with(id, name, stubs, Some(pass));
     stub.role = Role::External;
+    stub.scope = Scope::Everywhere;
     Some(stub)
 }
 

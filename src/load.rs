@@ -427,7 +427,8 @@ fn join(id: FileId, source: SourceFile, pieces: Vec<Piece>, checked: bool) -> Lo
     let mut file = LoadedFile {
         id,
         role: Role::Lint,
-        scope: Scope::Everywhere,
+        // Streams and text in memory: in no folder, so applied with every plain file.
+        scope: Scope::Folder(PathBuf::new()),
         namespace: None,
         rendered: None,
         source: Arc::new(source),

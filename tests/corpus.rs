@@ -7,9 +7,13 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
+/// Lints with real helm and kustomize on PATH: charts and kustomizations are rendered.
 fn lint(paths: &[String]) -> Value {
     let out = Command::cargo_bin("rollcheck")
         .unwrap()
+        .env("PATH", common::path_with_tools())
         .timeout(Duration::from_secs(60))
         .args(paths)
         .args(["--format", "json"])
