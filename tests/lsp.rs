@@ -87,8 +87,14 @@ impl Client {
     }
 
     fn start_with(root: &Path, capabilities: Value) -> Client {
+        Client::start_env(root, capabilities, std::env::var_os("PATH").unwrap_or_default())
+    }
+
+    /// With this PATH (real helm and kustomize, for units).
+    fn start_env(root: &Path, capabilities: Value, path: std::ffi::OsString) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rollcheck"))
             .arg("lsp")
+            .env("PATH", path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -459,6 +465,47 @@ fn cross_file_findings_wait_for_the_workspace_index() {
     assert!(indexed && !published.is_empty());
     for diagnostics in &published {
         assert_eq!(diagnostics, &json!([]), "published before the index was built: {published:?}");
+    }
+    c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert!(c.child.wait().unwrap().success());
+}
+
+mod common;
+
+/// Saving a patch re-renders its kustomization: the patch itself gets no findings as an object,
+/// and what the build breaks is published on the files it comes from.
+#[test]
+fn saving_a_patch_rerenders_its_kustomization() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let spec = "# file: kustomization.yaml\nresources: [rollout.yaml]\npatches:\n  - path: patch.yaml\n\
+# file: rollout.yaml\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx}]\n  strategy:\n    canary:\n      steps:\n        - setWeight: 20\n        - pause: {}\n\
+# file: patch.yaml\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec:\n  replicas: 3\n";
+    common::write_files(&root, spec);
+    let mut c = Client::start_env(&root, json!({}), common::path_with_tools());
+    let patch = root.join("patch.yaml");
+    let text = std::fs::read_to_string(&patch).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&patch), "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    // The patch alone is not a Rollout with no selector or strategy.
+    let own = c.diagnostics(&patch);
+    assert!(own.is_empty(), "{own:?}");
+    // Let the workspace scan finish (it publishes nothing here: every file feeds the build).
+    std::thread::sleep(Duration::from_millis(1500));
+    c.notify("textDocument/didSave", json!({"textDocument": {"uri": uri(&patch)}}));
+    // The build's finding: 3 replicas (from the patch) make the 20% step 1 canary of 4 pods.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let m = c.wait(|m| m["method"] == "textDocument/publishDiagnostics");
+        let found = m["params"]["diagnostics"].as_array().unwrap().clone();
+        if found.iter().any(|d| d["code"] == "canary-weight-unachievable") {
+            assert!(found.iter().any(|d| d["message"].as_str().unwrap().contains("3 replica(s)")), "{found:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no render published");
     }
     c.request("shutdown", json!(null));
     c.notify("exit", json!(null));

@@ -79,7 +79,17 @@ struct Server {
     next_request: i32,
     /// Files of charts and kustomizations: fragments, never linted as objects.
     fragments: HashSet<PathBuf>,
+    /// Renders of units started when one of their files was saved, and what they found.
+    renders: (Sender<UnitFindings>, Receiver<UnitFindings>),
+    /// The latest render asked for each saved fragment (older results are dropped).
+    render_generation: HashMap<PathBuf, Arc<std::sync::atomic::AtomicU64>>,
+    /// The files each fragment's last render published findings on.
+    unit_published: HashMap<PathBuf, Vec<PathBuf>>,
 }
+
+/// What rendering the units of a saved fragment found: the fragment, the render's generation,
+/// and the findings per repository file.
+type UnitFindings = (PathBuf, u64, Vec<(PathBuf, Vec<lsp_types::Diagnostic>)>);
 
 impl Server {
     fn new(out: Sender<Message>) -> Server {
@@ -100,6 +110,9 @@ impl Server {
             broken_config: None,
             next_request: 0,
             fragments: HashSet::new(),
+            renders: unbounded(),
+            render_generation: HashMap::new(),
+            unit_published: HashMap::new(),
         }
     }
 
@@ -108,7 +121,13 @@ impl Server {
         let never = crossbeam_channel::never();
         loop {
             let workspace = self.workspace.clone().unwrap_or_else(|| never.clone());
+            let renders = self.renders.1.clone();
             select! {
+                recv(renders) -> found => {
+                    if let Ok(found) = found {
+                        self.unit_rendered(found);
+                    }
+                }
                 recv(incoming) -> message => {
                     let Ok(message) = message else { return self.shutdown };
                     match message {
@@ -232,6 +251,9 @@ impl Server {
                     if let Some(text) = p.text {
                         let version = self.docs.get(&path).and_then(|d| d.version);
                         self.set_text(&path, text, version);
+                    }
+                    if self.fragments.contains(&path) {
+                        self.render_units_of(&path);
                     }
                     self.lint(&[path]);
                 }
@@ -480,6 +502,10 @@ impl Server {
                 FileId(self.next_id)
             }
         };
+        // Before the workspace scan has said what each file is, ask for this one.
+        if !self.indexed && !self.fragments.contains(path) && is_fragment(path) {
+            self.fragments.insert(path.to_path_buf());
+        }
         // A template, patch or values file is kept (for its text) but holds no objects.
         let bytes = if self.fragments.contains(path) { Vec::new() } else { text.into_bytes() };
         let mut loaded = load_bytes(id, path.display().to_string(), bytes);
@@ -533,6 +559,86 @@ impl Server {
             self.findings.insert(path.clone(), found);
             self.publish(&path, lsp, version);
         }
+    }
+
+    /// Renders (in the background, after a short pause that absorbs repeated saves) the units a
+    /// saved template, values file, patch or kustomization belongs to.
+    fn render_units_of(&mut self, path: &Path) {
+        use std::sync::atomic::Ordering;
+        let generation = self.render_generation.entry(path.to_path_buf()).or_default().clone();
+        let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let send = self.renders.0.clone();
+        let config = self.options.config.clone();
+        let schemas = self.options.schemas.clone();
+        let namespace = self.options.namespace.clone();
+        let path = path.to_path_buf();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            if generation.load(Ordering::SeqCst) != mine {
+                return;
+            }
+            let anchored: Vec<(String, PathBuf)> =
+                config.exclude.iter().map(|g| (g.clone(), config.absolute_base())).collect();
+            let Ok(excludes) = build_excludes(&[], &anchored) else { return };
+            let (found, _, _) = crate::load::find(&[path.display().to_string()], &excludes, true);
+            let settings = crate::unit::Settings {
+                render: true,
+                tools: config.tools.clone(),
+                charts: config.charts.clone(),
+                limits: crate::unit::Limits { network: config.render_network, ..Default::default() },
+                ..Default::default()
+            };
+            let plan = crate::unit::plan(&found, &settings);
+            if plan.units.is_empty() {
+                return;
+            }
+            let options = Options { namespace, config, schemas, ..Options::default() };
+            let outcome = crate::lint::lint_plan(&plan, &settings, &[], &options);
+            let mut by_path: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+            for d in &outcome.diagnostics {
+                let source = &outcome.file(d.file).source;
+                let file = std::path::absolute(&source.name).unwrap_or_else(|_| PathBuf::from(&source.name));
+                if !file.is_file() {
+                    continue;
+                }
+                let mut message = d.message.clone();
+                if let Some(help) = &d.help {
+                    message.push_str(&format!("\nhelp: {help}"));
+                }
+                by_path.entry(file).or_default().push(lsp_types::Diagnostic {
+                    range: range(source, d.span),
+                    severity: Some(match d.severity {
+                        Severity::Error => DiagnosticSeverity::ERROR,
+                        Severity::Warning => DiagnosticSeverity::WARNING,
+                        Severity::Info => DiagnosticSeverity::INFORMATION,
+                    }),
+                    code: Some(NumberOrString::String(d.rule.to_string())),
+                    source: Some("rollcheck".into()),
+                    message,
+                    ..Default::default()
+                });
+            }
+            let _ = send.send((path, mine, by_path.into_iter().collect()));
+        });
+    }
+
+    /// Publishes what a unit render found, unless a newer render of the same fragment started.
+    fn unit_rendered(&mut self, (path, generation, found): UnitFindings) {
+        let current = self.render_generation.get(&path).map(|g| g.load(std::sync::atomic::Ordering::SeqCst));
+        if current != Some(generation) {
+            return;
+        }
+        let files: Vec<PathBuf> = found.iter().map(|(f, _)| f.clone()).collect();
+        for stale in self.unit_published.remove(&path).unwrap_or_default() {
+            if !files.contains(&stale) {
+                self.publish(&stale, Vec::new(), None);
+            }
+        }
+        for (file, diagnostics) in found {
+            let version = self.docs.get(&file).and_then(|d| d.version);
+            self.publish(&file, diagnostics, version);
+        }
+        self.unit_published.insert(path, files);
     }
 
     /// Files of the objects that the objects of `file` reference or are referenced by.
@@ -867,4 +973,13 @@ fn describe_rule(id: &str) -> String {
         rule.summary,
         rules::doc_url(rule.id)
     )
+}
+
+/// Whether a file only feeds a render (a chart's file, a kustomization's patch or input).
+fn is_fragment(path: &Path) -> bool {
+    let Ok(excludes) = build_excludes(&[], &[]) else { return false };
+    let (found, _, _) = crate::load::find(&[path.display().to_string()], &excludes, true);
+    let settings = crate::unit::Settings { render: true, ..Default::default() };
+    let plan = crate::unit::plan(&found, &settings);
+    !plan.plain.iter().any(|p| crate::unit::normalize(p) == crate::unit::normalize(path))
 }
