@@ -91,15 +91,14 @@ fn check_service(cx: &mut IndexCx<'_>) {
     // A Rollout's own Services select only its pods: the controller adds
     // `rollouts-pod-template-hash` to their selectors.
     let namespace = obj.namespace.as_deref();
+    // (Found through the reference index: a scan of the namespace's Rollouts per Service is
+    // quadratic in one large namespace.)
     let owners: Vec<_> = index
-        .of_kind(obj, "Rollout", namespace)
-        .filter(|r| {
-            let strategy = r.get(&["spec", "strategy"]);
-            crate::refs::SERVICE_ROLES.iter().any(|(_, path)| {
-                strategy.and_then(|s| s.path(path)).and_then(|n| n.as_str()) == Some(obj.name.as_str())
-            })
+        .referrers_of(obj)
+        .filter(|(r, reference)| {
+            r.kind == "Rollout" && crate::refs::SERVICE_ROLES.iter().any(|(role, _)| *role == reference.role)
         })
-        .map(|r| r.id)
+        .map(|(r, _)| r.id)
         .collect();
     let templates: Vec<&PodTemplate> = index
         .templates_matching(obj, namespace, &selector)

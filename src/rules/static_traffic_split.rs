@@ -39,6 +39,13 @@ fn check(cx: &mut IndexCx<'_>) {
         return;
     }
     let ns = obj.namespace.as_deref();
+    // Most routes send everything to one backend: only a split can be static (and only then is
+    // it worth looking at every Rollout of the namespace).
+    let groups = splits(obj);
+    let split = |group: &Vec<Backend<'_>>| group.iter().filter(|b| b.weight.is_some_and(|w| w > 0)).count() > 1;
+    if !groups.iter().any(|(group, _)| split(group)) {
+        return;
+    }
     let rollouts: Vec<&Object> = index.of_kind(obj, "Rollout", ns).filter(|r| !r.external).collect();
     if rollouts.is_empty() || rollouts.iter().any(|r| manages(index, r, obj)) {
         return;
@@ -90,7 +97,7 @@ fn check(cx: &mut IndexCx<'_>) {
     if targets.is_empty() {
         return;
     }
-    for (group, unit) in splits(obj) {
+    for (group, unit) in groups {
         let shares: i64 = group.iter().filter_map(|b| b.weight).filter(|w| *w > 0).sum();
         for b in &group {
             let Some(weight) = b.weight.filter(|w| *w > 0 && *w < shares) else { continue };
