@@ -371,7 +371,12 @@ fn object_at(
         None
     } else {
         Some(share(
-            metadata.and_then(|m| m.get_str("namespace")).filter(|n| !n.is_empty()).unwrap_or(default_namespace),
+            // A placeholder (`${NAMESPACE}` for envsubst) names whatever namespace the files are
+            // applied to, as an unset one does.
+            metadata
+                .and_then(|m| m.get_str("namespace"))
+                .filter(|n| !n.is_empty() && !n.contains("${"))
+                .unwrap_or(default_namespace),
         ))
     };
     let addressable = name.len() == name.trim().len()
