@@ -11,6 +11,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::diagnostic::{Severity, did_you_mean};
 use crate::rules::{self, Rule};
 use crate::source::{SourceFile, Span};
+use crate::unit::normalize;
 use crate::yaml::{NodeRef, parse_stream};
 
 pub const FILE_NAMES: &[&str] = &[".rollcheck.yaml", ".rollcheck.yml"];
@@ -607,21 +608,6 @@ impl Config {
     pub fn absolute_base(&self) -> PathBuf {
         normalize(&std::path::absolute(&self.base).unwrap_or_else(|_| self.base.clone()))
     }
-}
-
-/// Removes `.` and `..` components without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The JSON schema of the config file, for editor completion (`schemas/rollcheck-config.schema.json`).

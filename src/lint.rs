@@ -227,11 +227,9 @@ pub fn lint_plan(plan: &unit::Plan, settings: &unit::Settings, context: &[Input]
             Some(i) => &mut anchors[i],
             None => {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
-                let mut f = crate::load::load_bytes(FileId(next as u32), path.display().to_string(), Vec::new());
+                let source = crate::source::SourceFile::new(path.display().to_string(), Arc::from(text));
+                anchors.push(LoadedFile::quoted(FileId(next as u32), Role::Lint, source));
                 next += 1;
-                f.source = Arc::new(crate::source::SourceFile::new(path.display().to_string(), Arc::from(text)));
-                f.checked = true;
-                anchors.push(f);
                 anchors.last_mut().expect("just pushed")
             }
         };
@@ -625,10 +623,7 @@ fn relocate(diagnostics: &mut [Diagnostic], files: &[LoadedFile]) -> Vec<LoadedF
             next += 1;
             let name = place.file.display().to_string();
             let source = crate::source::SourceFile::on_disk(name, place.file.clone());
-            let mut loaded = crate::load::load_bytes(id, String::new(), Vec::new());
-            loaded.source = Arc::new(source);
-            loaded.role = Role::Source;
-            new_files.push(loaded);
+            new_files.push(LoadedFile::quoted(id, Role::Source, source));
             id
         });
         places.insert((file, span), (id, place.span));

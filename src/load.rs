@@ -126,6 +126,13 @@ pub trait DocumentPass: Sync {
 }
 
 impl LoadedFile {
+    /// A file that holds no objects, only text that findings point at and reports quote.
+    pub fn quoted(id: FileId, role: Role, source: SourceFile) -> LoadedFile {
+        let mut file = join(id, source, Vec::new(), true);
+        file.role = role;
+        file
+    }
+
     /// The path the config's `overrides` are matched against: the file's, or for a render the
     /// file that defines the unit.
     pub fn settings_path(&self) -> String {
