@@ -8,13 +8,14 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::baseline::Baseline;
-use crate::config::{self, Config, ConfigError, KubeVersion};
+use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 use crate::lint::{Options, Retention, lint_plan};
 use crate::load::{DEFAULT_MAX_FILE_SIZE, LoadOptions, build_excludes, discover, find};
 use crate::report::Format;
 use crate::rules;
 use crate::schema::Registry;
+use crate::settings::KubeVersion;
 use crate::unit;
 
 #[derive(Parser, Debug)]

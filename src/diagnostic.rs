@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::index::Shared;
+use crate::intern::Shared;
 use crate::source::{FileId, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize)]
@@ -63,6 +63,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A finding of the loader or the indexer. They sit below the rule registry and do not know
+    /// rule levels: the lint gives every finding its configured level, these included.
+    pub fn unrated(rule: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(rule, Severity::Error, file, span, message)
+    }
+
     pub fn new(
         rule: &'static str,
         severity: Severity,

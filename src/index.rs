@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, ObjectName};
+use crate::intern::Shared;
 use crate::load::{DocRef, LoadedFile, Scope};
 use crate::refs::{Reference, references};
 use crate::selector::{Selector, labels_of};
@@ -60,58 +61,6 @@ impl Object {
     /// `Kind/name` for messages.
     pub fn label(&self) -> String {
         format!("{}/{}", self.kind, self.name)
-    }
-}
-
-/// A string many objects have (a kind, an API version, a namespace): the index keeps one
-/// copy per run.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared(Arc<str>);
-
-impl Shared {
-    pub fn new(s: &str) -> Shared {
-        Shared(Arc::from(s))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for Shared {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::borrow::Borrow<str> for Shared {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl PartialEq<str> for Shared {
-    fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
-    }
-}
-
-impl PartialEq<&str> for Shared {
-    fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
-    }
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
-    }
-}
-
-impl std::fmt::Display for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -320,13 +269,7 @@ fn object_at(
 ) -> Option<Object> {
     let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return None };
     let invalid = |at: NodeRef<'_>, message: String, help: &'static str| {
-        let mut d = Diagnostic::new(
-            "invalid-object",
-            crate::rules::default_severity("invalid-object"),
-            file,
-            at.span(),
-            message,
-        );
+        let mut d = Diagnostic::unrated("invalid-object", file, at.span(), message);
         d.help(help);
         d.helm_source = helm_source.clone();
         d

@@ -1,14 +1,16 @@
 //! rollcheck: a linter for Argo Rollouts manifests.
 //!
-//! load (bytes → span-preserving documents) → index (objects, selectors, references) →
-//! rules (pure checks that emit diagnostics) → settings, suppressions, baseline → report (human,
-//! JSON, compact, SARIF, GitHub, JUnit).
+//! Every import points down one line (see README's Design section and `tests/architecture.rs`):
+//! vocabulary (source, intern, diagnostic, settings, paths, lang) → yaml → unit → load →
+//! index → rules → config → lint → report / lsp → cli.
 
 pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod index;
+pub mod intern;
+pub mod lang;
 pub mod lint;
 pub mod load;
 pub mod lsp;
@@ -19,7 +21,7 @@ pub mod retain;
 pub mod rules;
 pub mod schema;
 pub mod selector;
+pub mod settings;
 pub mod source;
-pub mod suppress;
 pub mod unit;
 pub mod yaml;

@@ -1,83 +1,23 @@
 //! The rule registry. A rule is one file: its metadata (`RULE`), its check and its tests; its
 //! documentation is `rules/<id>.md` at the repository root.
 
-use crate::config::Effective;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, Object};
 use crate::schema::Registry;
+use crate::settings::{Effective, KubeVersion};
 use crate::source::Span;
 use crate::yaml::NodeRef;
 
-mod ambiguous_reference;
-mod analysis_arg_unknown_service;
-mod analysis_condition_ignored;
-mod analysis_failure_limit_zero;
-mod analysis_invalid_condition;
-mod analysis_missing_arg;
-mod analysis_never_fails;
-mod analysis_no_condition;
-mod analysis_single_measurement;
-mod analysis_spec;
-mod analysis_undeclared_placeholder;
-mod analysis_unknown_arg;
-mod analysis_unused_arg;
-mod bluegreen_scale_down_delay;
-mod bluegreen_unguarded_auto_promotion;
-mod canary_large_weight_jump;
-mod canary_no_analysis;
-mod canary_step_invalid;
-mod canary_weight_decreases;
-mod canary_weight_unachievable;
-mod destinationrule_subset_not_found;
-mod duplicate_object;
-mod experiment_spec;
-mod helm_hook_rollout;
-mod hpa_replicas_conflict;
-mod hpa_target_mismatch;
-mod invalid_duration;
-mod invalid_object;
-pub mod kustomize_rollout_config_missing;
-mod missing_anti_affinity;
-mod missing_readiness_probe;
-mod pdb_blocks_eviction;
-mod port_mismatch;
-mod promql_nan_guard;
-mod promql_rate_window;
-mod promql_raw_counter;
-mod promql_unaggregated;
-mod removed_api_version;
-mod render_failed;
-mod render_tool_missing;
-mod rollout_selector_mismatch;
-mod rollout_spec;
-mod rollout_strategy;
-mod schema_unknown_field;
-mod schema_violation;
-mod service_role_conflict;
-mod service_selects_no_pods;
-mod stable_ingress_canary_annotation;
-mod stable_ingress_no_stable_backend;
-mod static_traffic_split;
-mod traffic_routing_config;
-mod traffic_routing_missing_services;
-mod unrendered_template;
-mod unresolved_reference;
-mod unused_suppression;
-mod virtualservice_route_mismatch;
-mod workload_conflict;
-mod workload_ref_not_scaled_down;
-mod yaml_ambiguous_scalar;
-mod yaml_duplicate_key;
-mod yaml_syntax;
-
-pub use unused_suppression::RULE as UNUSED_SUPPRESSION;
-
 pub mod analysis;
-pub mod apiserver;
-pub mod duration;
-pub mod expr;
-pub mod promql;
-pub mod routing;
+pub mod reference;
+pub mod render;
+pub mod rollout;
+pub mod schema;
+pub mod traffic;
+pub mod workload;
+pub mod yaml;
+
+pub use yaml::unused_suppression::RULE as UNUSED_SUPPRESSION;
 
 pub struct Rule {
     /// Kebab-case id, a contract with users' configuration and suppressions.
@@ -114,67 +54,67 @@ pub struct RuleOption {
 
 /// Every rule, sorted by id.
 pub static ALL: &[&Rule] = &[
-    &ambiguous_reference::RULE,
-    &analysis_arg_unknown_service::RULE,
-    &analysis_condition_ignored::RULE,
-    &analysis_failure_limit_zero::RULE,
-    &analysis_invalid_condition::RULE,
-    &analysis_missing_arg::RULE,
-    &analysis_never_fails::RULE,
-    &analysis_no_condition::RULE,
-    &analysis_single_measurement::RULE,
-    &analysis_spec::RULE,
-    &analysis_undeclared_placeholder::RULE,
-    &analysis_unknown_arg::RULE,
-    &analysis_unused_arg::RULE,
-    &bluegreen_scale_down_delay::RULE,
-    &bluegreen_unguarded_auto_promotion::RULE,
-    &canary_large_weight_jump::RULE,
-    &canary_no_analysis::RULE,
-    &canary_step_invalid::RULE,
-    &canary_weight_decreases::RULE,
-    &canary_weight_unachievable::RULE,
-    &destinationrule_subset_not_found::RULE,
-    &duplicate_object::RULE,
-    &experiment_spec::RULE,
-    &helm_hook_rollout::RULE,
-    &hpa_replicas_conflict::RULE,
-    &hpa_target_mismatch::RULE,
-    &invalid_duration::RULE,
-    &invalid_object::RULE,
-    &kustomize_rollout_config_missing::RULE,
-    &missing_anti_affinity::RULE,
-    &missing_readiness_probe::RULE,
-    &pdb_blocks_eviction::RULE,
-    &port_mismatch::RULE,
-    &promql_nan_guard::RULE,
-    &promql_rate_window::RULE,
-    &promql_raw_counter::RULE,
-    &promql_unaggregated::RULE,
-    &removed_api_version::RULE,
-    &render_failed::RULE,
-    &render_tool_missing::RULE,
-    &rollout_selector_mismatch::RULE,
-    &rollout_spec::RULE,
-    &rollout_strategy::RULE,
-    &schema_unknown_field::RULE,
-    &schema_violation::RULE,
-    &service_role_conflict::RULE,
-    &service_selects_no_pods::RULE,
-    &stable_ingress_canary_annotation::RULE,
-    &stable_ingress_no_stable_backend::RULE,
-    &static_traffic_split::RULE,
-    &traffic_routing_config::RULE,
-    &traffic_routing_missing_services::RULE,
-    &unrendered_template::RULE,
-    &unresolved_reference::RULE,
-    &unused_suppression::RULE,
-    &virtualservice_route_mismatch::RULE,
-    &workload_conflict::RULE,
-    &workload_ref_not_scaled_down::RULE,
-    &yaml_ambiguous_scalar::RULE,
-    &yaml_duplicate_key::RULE,
-    &yaml_syntax::RULE,
+    &reference::ambiguous_reference::RULE,
+    &analysis::analysis_arg_unknown_service::RULE,
+    &analysis::analysis_condition_ignored::RULE,
+    &analysis::analysis_failure_limit_zero::RULE,
+    &analysis::analysis_invalid_condition::RULE,
+    &analysis::analysis_missing_arg::RULE,
+    &analysis::analysis_never_fails::RULE,
+    &analysis::analysis_no_condition::RULE,
+    &analysis::analysis_single_measurement::RULE,
+    &analysis::analysis_spec::RULE,
+    &analysis::analysis_undeclared_placeholder::RULE,
+    &analysis::analysis_unknown_arg::RULE,
+    &analysis::analysis_unused_arg::RULE,
+    &rollout::bluegreen_scale_down_delay::RULE,
+    &rollout::bluegreen_unguarded_auto_promotion::RULE,
+    &rollout::canary_large_weight_jump::RULE,
+    &rollout::canary_no_analysis::RULE,
+    &rollout::canary_step_invalid::RULE,
+    &rollout::canary_weight_decreases::RULE,
+    &rollout::canary_weight_unachievable::RULE,
+    &traffic::destinationrule_subset_not_found::RULE,
+    &reference::duplicate_object::RULE,
+    &rollout::experiment_spec::RULE,
+    &render::helm_hook_rollout::RULE,
+    &workload::hpa_replicas_conflict::RULE,
+    &workload::hpa_target_mismatch::RULE,
+    &schema::invalid_duration::RULE,
+    &schema::invalid_object::RULE,
+    &render::kustomize_rollout_config_missing::RULE,
+    &workload::missing_anti_affinity::RULE,
+    &workload::missing_readiness_probe::RULE,
+    &workload::pdb_blocks_eviction::RULE,
+    &traffic::port_mismatch::RULE,
+    &analysis::promql_nan_guard::RULE,
+    &analysis::promql_rate_window::RULE,
+    &analysis::promql_raw_counter::RULE,
+    &analysis::promql_unaggregated::RULE,
+    &schema::removed_api_version::RULE,
+    &render::render_failed::RULE,
+    &render::render_tool_missing::RULE,
+    &rollout::rollout_selector_mismatch::RULE,
+    &rollout::rollout_spec::RULE,
+    &rollout::rollout_strategy::RULE,
+    &schema::schema_unknown_field::RULE,
+    &schema::schema_violation::RULE,
+    &traffic::service_role_conflict::RULE,
+    &traffic::service_selects_no_pods::RULE,
+    &traffic::stable_ingress_canary_annotation::RULE,
+    &traffic::stable_ingress_no_stable_backend::RULE,
+    &traffic::static_traffic_split::RULE,
+    &traffic::traffic_routing_config::RULE,
+    &traffic::traffic_routing_missing_services::RULE,
+    &render::unrendered_template::RULE,
+    &reference::unresolved_reference::RULE,
+    &yaml::unused_suppression::RULE,
+    &traffic::virtualservice_route_mismatch::RULE,
+    &workload::workload_conflict::RULE,
+    &workload::workload_ref_not_scaled_down::RULE,
+    &yaml::yaml_ambiguous_scalar::RULE,
+    &yaml::yaml_duplicate_key::RULE,
+    &yaml::yaml_syntax::RULE,
 ];
 
 /// A rule's level in the registry: the one place defaults come from (the config overrides it).
@@ -221,13 +161,15 @@ impl<'a> Cx<'a> {
     }
 
     /// The Kubernetes version the files are applied to.
-    pub fn kube_version(&self) -> crate::config::KubeVersion {
+    pub fn kube_version(&self) -> KubeVersion {
         self.settings.kube_version
     }
 
     /// A rule option, as configured for this file, or its default.
     pub fn option(&self, name: &str) -> i64 {
-        self.settings.option(self.rule, name)
+        self.settings
+            .option(self.rule.id, name)
+            .unwrap_or_else(|| self.rule.options.iter().find(|o| o.name == name).map_or(0, |o| o.default))
     }
 }
 
@@ -256,7 +198,7 @@ fn applies(rule: &Rule, obj: &Object) -> bool {
 
 /// Runs every enabled object check on one object.
 pub fn check_object(obj: &Object, schemas: &Registry, settings: &Effective, out: &mut Vec<Diagnostic>) {
-    for (rule, severity) in ALL.iter().zip(&settings.severities) {
+    for (rule, (_, severity)) in ALL.iter().zip(&settings.levels) {
         if let (Some(Check::Object(check) | Check::Both(check, _)), Some(severity)) = (rule.check, *severity)
             && applies(rule, obj)
         {
@@ -273,7 +215,7 @@ pub fn check_with_index(
     settings: &Effective,
     out: &mut Vec<Diagnostic>,
 ) {
-    for (rule, severity) in ALL.iter().zip(&settings.severities) {
+    for (rule, (_, severity)) in ALL.iter().zip(&settings.levels) {
         if let (Some(Check::Index(check) | Check::Both(_, check)), Some(severity)) = (rule.check, *severity)
             && applies(rule, obj)
         {

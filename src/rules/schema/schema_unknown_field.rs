@@ -1,0 +1,32 @@
+use crate::diagnostic::Severity;
+use crate::rules::{Check, Cx, Rule};
+use crate::schema::{FindingKind, validate};
+
+pub const RULE: Rule = Rule {
+    id: "schema-unknown-field",
+    severity: Severity::Error,
+    summary: "a field the kind's schema does not define: the API server drops it silently",
+    kinds: &["*"],
+    check: Some(Check::Object(check)),
+    options: &[],
+    doc: include_str!("../../../rules/schema-unknown-field.md"),
+};
+
+fn check(cx: &mut Cx<'_>) {
+    report(cx, FindingKind::UnknownField);
+}
+
+/// Validates the object against its kind's schema, if there is one, and reports the findings
+/// of one kind (this rule's, or `schema-violation`'s).
+pub(super) fn report(cx: &mut Cx<'_>, kind: FindingKind) {
+    let Some(schema) = cx.schemas.get(&cx.obj.api_version, &cx.obj.kind) else { return };
+    for f in validate(schema, cx.obj.root(), kind) {
+        let d = cx.report_span(f.span, f.message);
+        if let Some(help) = f.help {
+            d.help(help);
+        }
+        if let Some(s) = f.suggestion {
+            d.suggest(s);
+        }
+    }
+}
