@@ -1,5 +1,6 @@
 //! YAML with positions: the parser adapter, Kubernetes scalar resolution and the tree.
 
+mod block;
 mod json;
 mod kubectl;
 mod parse;
@@ -8,7 +9,8 @@ mod tree;
 
 pub use json::to_json;
 pub use parse::{
-    MAX_DEPTH, Reading, Stream, SyntaxError, count_events, last_cut_point, parse_stream, parse_stream_map,
+    MAX_DEPTH, Reading, Stream, SyntaxError, block_reader_share, count_events, last_cut_point, parse_stream,
+    parse_stream_map, parse_stream_reference,
 };
 pub use resolve::Resolved;
 pub use tree::{Document, Keep, NodeId, NodeKind, NodeRef, Scalar, SharedStrings, Style};

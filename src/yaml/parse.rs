@@ -35,7 +35,7 @@ pub const MAX_DEPTH: usize = 200;
 
 /// An open collection; its children so far are `scratch_items[first..]` or
 /// `scratch_pairs[first..]`.
-enum Frame {
+pub(super) enum Frame {
     Seq { start: usize, anchor: usize, flow: bool, first: usize },
     Map { start: usize, anchor: usize, flow: bool, first: usize, key: Option<NodeId> },
 }
@@ -48,27 +48,27 @@ impl Frame {
     }
 }
 
-struct Builder {
+pub(super) struct Builder {
     text: Arc<str>,
     /// Where `text` starts in the file: spans are file offsets.
     origin: usize,
-    nodes: Vec<Node>,
-    owned: Texts,
+    pub(super) nodes: Vec<Node>,
+    pub(super) owned: Texts,
     items: Vec<NodeId>,
     pairs: Vec<(NodeId, NodeId)>,
-    scratch_items: Vec<NodeId>,
-    scratch_pairs: Vec<(NodeId, NodeId)>,
-    stack: Vec<Frame>,
+    pub(super) scratch_items: Vec<NodeId>,
+    pub(super) scratch_pairs: Vec<(NodeId, NodeId)>,
+    pub(super) stack: Vec<Frame>,
     anchors: HashMap<usize, NodeId>,
-    root: Option<NodeId>,
-    start: usize,
-    helm_source: Option<Arc<str>>,
-    comments: Vec<Span>,
+    pub(super) root: Option<NodeId>,
+    pub(super) start: usize,
+    pub(super) helm_source: Option<Arc<str>>,
+    pub(super) comments: Vec<Span>,
     duplicate_keys: Vec<(NodeId, NodeId)>,
 }
 
 impl Builder {
-    fn new(text: Arc<str>, origin: usize, start: usize) -> Builder {
+    pub(super) fn new(text: Arc<str>, origin: usize, start: usize) -> Builder {
         Builder {
             text,
             origin,
@@ -88,7 +88,7 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, node: Node, anchor: usize) -> NodeId {
+    pub(super) fn push(&mut self, node: Node, anchor: usize) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(node);
         if anchor != 0 {
@@ -120,7 +120,7 @@ impl Builder {
         Span::new(start, end.max(start))
     }
 
-    fn finish(mut self, end: usize) -> Document {
+    pub(super) fn finish(mut self, end: usize) -> Document {
         self.nodes.shrink_to_fit();
         self.items.shrink_to_fit();
         self.pairs.shrink_to_fit();
@@ -151,7 +151,7 @@ impl Builder {
     }
 
     /// Ends the innermost open collection (its end event at `sp`).
-    fn end_collection(&mut self, sp: Span, strict: bool) -> Result<(), SyntaxError> {
+    pub(super) fn end_collection(&mut self, sp: Span, strict: bool) -> Result<(), SyntaxError> {
         let Some(frame) = self.stack.pop() else { return Ok(()) };
         let file_end = self.origin + self.text.len();
         let (map, children, start, anchor, flow, last) = match frame {
@@ -336,7 +336,7 @@ fn scalar_value(value: &str, style: Style, tag: Option<&granit_parser::Tag>) -> 
     if tag.is_some() || style != Style::Plain { Resolved::Str } else { resolve_plain(value) }
 }
 
-fn helm_source_of(comment: &str) -> Option<Arc<str>> {
+pub(super) fn helm_source_of(comment: &str) -> Option<Arc<str>> {
     let rest = comment.trim_start_matches('#').trim().strip_prefix("Source:")?;
     let path = rest.trim();
     (!path.is_empty()).then(|| Arc::from(path))
@@ -390,14 +390,49 @@ pub fn parse_stream_map<T: Send>(
     reading: Reading,
     map: &(dyn Fn(Document) -> T + Sync),
 ) -> Stream<T> {
+    parse_with(text, origin, reading, Readers::BlockFirst, map)
+}
+
+/// [`parse_stream`] with granit-parser alone: the reference the block reader is checked
+/// against (`tests/yaml_readers.rs`).
+pub fn parse_stream_reference(text: Arc<str>, reading: Reading) -> Stream {
+    parse_with(text, 0, reading, Readers::ParserOnly, &|doc| doc)
+}
+
+/// How many of the pieces kubectl cuts `text` into the block reader reads, of how many:
+/// its share of a stream (the rest is read by the parser).
+pub fn block_reader_share(text: &Arc<str>) -> (usize, usize) {
+    let pieces = kubectl::pieces(text, 0, text.len());
+    let read = pieces
+        .iter()
+        .filter(|p| super::block::read(text, 0, p.start, p.end, true, &Pending::default()).is_some())
+        .count();
+    (read, pieces.len())
+}
+
+/// Which readers read a piece.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Readers {
+    /// The block reader, and the parser where it gives up.
+    BlockFirst,
+    ParserOnly,
+}
+
+fn parse_with<T: Send>(
+    text: Arc<str>,
+    origin: usize,
+    reading: Reading,
+    readers: Readers,
+    map: &(dyn Fn(Document) -> T + Sync),
+) -> Stream<T> {
     use rayon::prelude::*;
     // Small pieces: each is parsed and mapped in one go, so few whole trees exist at a time.
     let cuts = document_cuts(&text, (text.len() / PIECE_SIZE).max(rayon::current_num_threads() * 4));
     if cuts.len() <= 2 {
-        return parse_range(&text, origin, 0, text.len(), reading, map);
+        return parse_range(&text, origin, 0, text.len(), reading, readers, map);
     }
     let pieces: Vec<Stream<T>> =
-        cuts.par_windows(2).map(|w| parse_range(&text, origin, w[0], w[1], reading, map)).collect();
+        cuts.par_windows(2).map(|w| parse_range(&text, origin, w[0], w[1], reading, readers, map)).collect();
     let mut out = Stream::default();
     for piece in pieces {
         out.documents.extend(piece.documents);
@@ -476,6 +511,7 @@ fn parse_range<T>(
     start: usize,
     end: usize,
     reading: Reading,
+    readers: Readers,
     map: &(dyn Fn(Document) -> T + Sync),
 ) -> Stream<T> {
     let full: &str = text;
@@ -489,6 +525,13 @@ fn parse_range<T>(
             pending = Pending::default();
             continue;
         }
+        if readers == Readers::BlockFirst
+            && let Some((document, next)) = super::block::read(text, origin, piece.start, piece.end, kubectl, &pending)
+        {
+            pending = next;
+            out.documents.push(map(document));
+            continue;
+        }
         parse_piece(text, origin, piece, kubectl, map, &mut out, &mut pending);
     }
     out
@@ -496,9 +539,9 @@ fn parse_range<T>(
 
 /// A `# Source:` comment and other comments seen between documents belong to the next one.
 #[derive(Default, Clone)]
-struct Pending {
-    source: Option<Arc<str>>,
-    comments: Vec<Span>,
+pub(super) struct Pending {
+    pub(super) source: Option<Arc<str>>,
+    pub(super) comments: Vec<Span>,
 }
 
 /// How many constructs of one piece are rewritten for the parser before giving up.
@@ -1010,7 +1053,7 @@ mod chunk_tests {
         }
         let text: Arc<str> = Arc::from(text);
         assert!(document_cuts(&text, 8).len() > 2);
-        let whole = parse_range(&text, 0, 0, text.len(), Reading::Lenient, &|d| d);
+        let whole = parse_range(&text, 0, 0, text.len(), Reading::Lenient, Readers::ParserOnly, &|d| d);
         let pieces = parse_stream(text.clone());
         assert_eq!(whole.documents.len(), pieces.documents.len());
         assert_eq!(
@@ -1025,3 +1068,4 @@ mod chunk_tests {
         }
     }
 }
+
