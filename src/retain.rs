@@ -1,8 +1,8 @@
 //! What outlives the object checks: the parts of each document that the index and the index
 //! checks read. Object checks run while a document's whole tree exists; afterwards only this
 //! is kept, so memory follows the objects rather than the text: identity and metadata (labels
-//! aside), every spec but pod specs, of which only the containers' names, ports and readiness probes, and the
-//! data of the controller's own ConfigMap.
+//! aside), every spec but pod specs, of which only the containers' names, port names and whether
+//! they have a readiness probe, and the data of the controller's own ConfigMap.
 //!
 //! `tests/retention.rs` lints every fixture and corpus file both with whole trees and with
 //! these, and requires the same findings.
@@ -123,9 +123,14 @@ fn keep(kind: &str, controller_config: bool, path: &[&str]) -> Keep {
     if path.len() <= pod_spec.len() {
         return Keep::Part;
     }
+    // Index checks read a container's name, its ports' names (a Service's named targetPort)
+    // and whether it has a readiness probe (a `workloadRef` Deployment's).
     match &path[pod_spec.len()..] {
         ["containers" | "initContainers"] | ["containers" | "initContainers", "-"] => Keep::Part,
-        ["containers" | "initContainers", "-", "name" | "ports" | "readinessProbe"] => Keep::All,
+        ["containers" | "initContainers", "-", "ports" | "readinessProbe"] => Keep::Part,
+        ["containers" | "initContainers", "-", "ports", "-"] => Keep::Part,
+        ["containers" | "initContainers", "-", "name"]
+        | ["containers" | "initContainers", "-", "ports", "-", "name"] => Keep::All,
         _ => Keep::Drop,
     }
 }
@@ -164,12 +169,21 @@ mod tests {
         assert_eq!(keep("Rollout", false, &["spec", "template", "metadata", "annotations"]), Keep::Drop);
         assert_eq!(keep("Pod", false, &["metadata", "labels"]), Keep::All);
         assert_eq!(keep("Pod", false, &["metadata", "name"]), Keep::All);
-        assert_eq!(keep("Pod", false, &["spec", "containers", "-", "ports"]), Keep::All);
+        assert_eq!(keep("Pod", false, &["spec", "containers", "-", "ports"]), Keep::Part);
         assert_eq!(keep("Service", false, &["spec", "ports", "-", "protocol"]), Keep::Drop);
         assert_eq!(keep("Service", false, &["spec", "selector"]), Keep::All);
-        assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "ports"]].concat()), Keep::All);
+        assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "ports"]].concat()), Keep::Part);
+        assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "ports", "-", "name"]].concat()), Keep::All);
+        assert_eq!(
+            keep("Rollout", false, &[&pod[..], &["containers", "-", "ports", "-", "containerPort"]].concat()),
+            Keep::Drop
+        );
         assert_eq!(keep("Rollout", false, &[&pod[..], &["containers", "-", "env"]].concat()), Keep::Drop);
-        assert_eq!(keep("Deployment", false, &[&pod[..], &["containers", "-", "readinessProbe"]].concat()), Keep::All);
+        assert_eq!(keep("Deployment", false, &[&pod[..], &["containers", "-", "readinessProbe"]].concat()), Keep::Part);
+        assert_eq!(
+            keep("Deployment", false, &[&pod[..], &["containers", "-", "readinessProbe", "httpGet"]].concat()),
+            Keep::Drop
+        );
         assert_eq!(keep("Rollout", false, &[&pod[..], &["volumes"]].concat()), Keep::Drop);
         assert_eq!(keep("Rollout", false, &["metadata", "labels"]), Keep::Drop);
         assert_eq!(keep("Rollout", false, &["metadata", "annotations"]), Keep::Part);

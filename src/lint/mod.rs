@@ -388,10 +388,12 @@ pub fn lint_files_indexed(
     // Findings of the loader and the object checks; taken, not copied.
     let loaded: Vec<Diagnostic> =
         files.iter_mut().filter(|f| f.role == Role::Lint).flat_map(|f| std::mem::take(&mut f.diagnostics)).collect();
+    release_free_memory();
     let (index, index_diagnostics) = match index {
         Some(built) if options.retention == Retention::Whole => built,
         _ => Index::build(&files, &options.namespace),
     };
+    release_free_memory();
     let settings: Vec<Arc<Effective>> = files.iter().map(|f| options.config.effective(&f.settings_path())).collect();
     let position = |id: FileId| files.binary_search_by_key(&id, |f| f.id).ok();
     let is_lint = |id: FileId| position(id).is_some_and(|i| files[i].role == Role::Lint);
@@ -551,7 +553,11 @@ fn apply_levels<'a>(diagnostics: &mut Vec<Diagnostic>, settings_of: &impl Fn(Fil
 }
 
 fn sort(diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.sort_by(|a, b| {
+    // Sorted through an index permutation: a stable sort of the findings themselves would
+    // take a scratch copy of all of them at the run's peak of memory.
+    let mut order: Vec<u32> = (0..diagnostics.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&diagnostics[a as usize], &diagnostics[b as usize]);
         (a.file, a.span.start, a.rule, &a.message, a.span.end).cmp(&(
             b.file,
             b.span.start,
@@ -560,7 +566,39 @@ fn sort(diagnostics: &mut Vec<Diagnostic>) {
             b.span.end,
         ))
     });
+    permute(diagnostics, &mut order);
     diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
+}
+
+/// Puts `items[order[i]]` at `i`, in place; `order` is used up.
+fn permute<T>(items: &mut [T], order: &mut [u32]) {
+    const DONE: u32 = u32::MAX;
+    for start in 0..items.len() {
+        if order[start] == DONE {
+            continue;
+        }
+        // Follow the cycle through `start`: each place takes the item its order names.
+        let mut at = start;
+        loop {
+            let from = order[at] as usize;
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+/// Returns the free memory of the allocator's arenas to the system: loading leaves holes
+/// where whole trees were (glibc keeps them resident), and the index is built next.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// A schema finding at the same place as a finding of a specific rule says the same thing less
@@ -647,4 +685,18 @@ fn relocate(diagnostics: &mut [Diagnostic], files: &[LoadedFile]) -> Vec<LoadedF
         }
     }
     new_files
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        for order in [vec![2, 0, 1], vec![1, 0, 2], vec![0, 1, 2], vec![3, 2, 1, 0], vec![1, 2, 3, 0]] {
+            let items: Vec<u32> = (0..order.len() as u32).map(|i| i * 10).collect();
+            let expected: Vec<u32> = order.iter().map(|&i| items[i as usize]).collect();
+            let mut got = items.clone();
+            super::permute(&mut got, &mut order.clone());
+            assert_eq!(got, expected, "order {order:?}");
+        }
+    }
 }

@@ -339,7 +339,30 @@ fn scalar_value(value: &str, style: Style, tag: Option<&granit_parser::Tag>) -> 
 pub(super) fn helm_source_of(comment: &str) -> Option<Arc<str>> {
     let rest = comment.trim_start_matches('#').trim().strip_prefix("Source:")?;
     let path = rest.trim();
-    (!path.is_empty()).then(|| Arc::from(path))
+    (!path.is_empty()).then(|| shared_source(path))
+}
+
+/// A chart has a few templates and a stream repeats their paths: documents share one copy of
+/// each recent path.
+fn shared_source(path: &str) -> Arc<str> {
+    const RECENT: usize = 64;
+    thread_local! {
+        static SOURCES: std::cell::RefCell<Vec<Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SOURCES.with_borrow_mut(|recent| {
+        if let Some(i) = recent.iter().position(|s| &**s == path) {
+            // Most recently used last.
+            let s = recent.remove(i);
+            recent.push(s.clone());
+            return s;
+        }
+        if recent.len() == RECENT {
+            recent.remove(0);
+        }
+        let s: Arc<str> = Arc::from(path);
+        recent.push(s.clone());
+        s
+    })
 }
 
 /// The number of parser events in `text`, with nothing built: the benchmark baseline.
@@ -356,6 +379,13 @@ pub fn count_events(text: &str) -> usize {
         }
     }
     n
+}
+
+/// The nodes of every document of `text` read as manifests, on this thread: the benchmark
+/// baseline of the YAML front end.
+pub fn count_nodes(text: Arc<str>) -> usize {
+    let stream = parse_range(&text, 0, 0, text.len(), Reading::Kubectl, Readers::BlockFirst, &|d| d.nodes.len());
+    stream.documents.iter().sum()
 }
 
 /// Streams at least this large are cut at document markers and parsed in parallel.
@@ -1068,4 +1098,3 @@ mod chunk_tests {
         }
     }
 }
-
