@@ -165,6 +165,11 @@ impl<'a> Cx<'a> {
         self.settings.kube_version
     }
 
+    /// Whether a rule is on for this file.
+    pub fn enabled(&self, rule: &str) -> bool {
+        self.settings.severity(rule).is_some()
+    }
+
     /// A rule option, as configured for this file, or its default.
     pub fn option(&self, name: &str) -> i64 {
         self.settings
@@ -192,16 +197,32 @@ impl std::ops::DerefMut for IndexCx<'_> {
     }
 }
 
-fn applies(rule: &Rule, obj: &Object) -> bool {
-    rule.kinds.contains(&obj.kind.as_str()) || rule.kinds == ["*"]
+/// The rules whose checks run on an object of `kind`, as indices into [`ALL`] in its order.
+fn rules_for(kind: &str) -> &'static [u16] {
+    type ByKind = (rustc_hash::FxHashMap<&'static str, Vec<u16>>, Vec<u16>);
+    static BY_KIND: std::sync::LazyLock<ByKind> = std::sync::LazyLock::new(|| {
+        let every: Vec<u16> = (0..ALL.len() as u16).filter(|&i| ALL[i as usize].kinds == ["*"]).collect();
+        let mut by_kind: rustc_hash::FxHashMap<&'static str, Vec<u16>> = Default::default();
+        for (i, rule) in ALL.iter().enumerate() {
+            for &kind in rule.kinds.iter().filter(|&&k| k != "*") {
+                by_kind.entry(kind).or_insert_with(|| every.clone()).push(i as u16);
+            }
+        }
+        for list in by_kind.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        (by_kind, every)
+    });
+    let (by_kind, every) = &*BY_KIND;
+    by_kind.get(kind).unwrap_or(every)
 }
 
 /// Runs every enabled object check on one object.
 pub fn check_object(obj: &Object, schemas: &Registry, settings: &Effective, out: &mut Vec<Diagnostic>) {
-    for (rule, (_, severity)) in ALL.iter().zip(&settings.levels) {
-        if let (Some(Check::Object(check) | Check::Both(check, _)), Some(severity)) = (rule.check, *severity)
-            && applies(rule, obj)
-        {
+    for &i in rules_for(&obj.kind) {
+        let (rule, severity) = (ALL[i as usize], settings.levels[i as usize].1);
+        if let (Some(Check::Object(check) | Check::Both(check, _)), Some(severity)) = (rule.check, severity) {
             check(&mut Cx { obj, schemas, rule, severity, settings, out });
         }
     }
@@ -215,10 +236,9 @@ pub fn check_with_index(
     settings: &Effective,
     out: &mut Vec<Diagnostic>,
 ) {
-    for (rule, (_, severity)) in ALL.iter().zip(&settings.levels) {
-        if let (Some(Check::Index(check) | Check::Both(_, check)), Some(severity)) = (rule.check, *severity)
-            && applies(rule, obj)
-        {
+    for &i in rules_for(&obj.kind) {
+        let (rule, severity) = (ALL[i as usize], settings.levels[i as usize].1);
+        if let (Some(Check::Index(check) | Check::Both(_, check)), Some(severity)) = (rule.check, severity) {
             check(&mut IndexCx { cx: Cx { obj, schemas, rule, severity, settings, out }, index });
         }
     }

@@ -16,7 +16,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 pub use embedded::FILES;
-pub use validate::{Finding, FindingKind, validate};
+pub use validate::{Finding, FindingKind, validate, validate_both};
 
 /// A compiled schema: nodes in an arena, `$ref`s resolved to indices.
 #[derive(Debug)]

@@ -30,9 +30,34 @@ pub struct Finding {
 /// Checks `value` (an object's root) against `schema`. `want` limits the work to one kind of
 /// finding.
 pub fn validate<'a>(schema: &Schema, value: NodeRef<'a>, want: FindingKind) -> Vec<Finding> {
+    let want = Want { unknown: want == FindingKind::UnknownField, violation: want == FindingKind::Violation };
+    run(schema, value, want).0
+}
+
+/// Both kinds of finding in one walk, each kind in the order [`validate`] gives it.
+pub fn validate_both<'a>(schema: &Schema, value: NodeRef<'a>) -> Vec<Finding> {
+    let (out, budget) = run(schema, value, Want { unknown: true, violation: true });
+    if budget > 0 {
+        return out;
+    }
+    // The work bound was reached: where it stops depends on what is checked, so each kind is
+    // checked alone, as `validate` does.
+    let mut out = validate(schema, value, FindingKind::UnknownField);
+    out.extend(validate(schema, value, FindingKind::Violation));
+    out
+}
+
+fn run<'a>(schema: &Schema, value: NodeRef<'a>, want: Want) -> (Vec<Finding>, u32) {
     let mut v = Validator { schema, want, out: Vec::new(), path: Vec::new(), budget: 1_000_000 };
     v.check(schema.root, value, None, true);
-    v.out
+    (v.out, v.budget)
+}
+
+/// The kinds of finding a walk reports.
+#[derive(Clone, Copy)]
+struct Want {
+    unknown: bool,
+    violation: bool,
 }
 
 /// A step of the path to the value under check; formatted only when a finding needs it.
@@ -44,7 +69,7 @@ enum Seg<'a> {
 
 struct Validator<'s, 'a> {
     schema: &'s Schema,
-    want: FindingKind,
+    want: Want,
     out: Vec<Finding>,
     path: Vec<Seg<'a>>,
     /// Bounds the work on adversarial schemas and documents (combinators revisit subtrees).
@@ -98,7 +123,11 @@ impl<'a> Validator<'_, 'a> {
     }
 
     fn report(&mut self, kind: FindingKind, span: Span, message: String, help: Option<String>) {
-        if kind == self.want {
+        let wanted = match kind {
+            FindingKind::UnknownField => self.want.unknown,
+            FindingKind::Violation => self.want.violation,
+        };
+        if wanted {
             self.out.push(Finding { kind, span, message, help, suggestion: None });
         }
     }
@@ -140,7 +169,7 @@ impl<'a> Validator<'_, 'a> {
             );
             return;
         }
-        if self.want == FindingKind::Violation {
+        if self.want.violation {
             self.scalar_constraints(node, value, key);
         }
         match value.kind() {
@@ -160,7 +189,7 @@ impl<'a> Validator<'_, 'a> {
         for &branch in &node.all_of {
             self.check(branch, value, key, false);
         }
-        if self.want == FindingKind::Violation {
+        if self.want.violation {
             self.combinators(node, value, key);
         }
     }
@@ -307,7 +336,7 @@ impl<'a> Validator<'_, 'a> {
             }
             self.path.pop();
         }
-        if self.want != FindingKind::Violation {
+        if !self.want.violation {
             return;
         }
         let missing: Vec<&str> = node.required.iter().map(|r| &**r).filter(|r| value.get_set(r).is_none()).collect();
@@ -357,7 +386,7 @@ impl<'a> Validator<'_, 'a> {
     fn passes(&mut self, at: u32, value: NodeRef<'a>) -> bool {
         let mut probe = Validator {
             schema: self.schema,
-            want: FindingKind::Violation,
+            want: Want { unknown: false, violation: true },
             out: Vec::new(),
             path: self.path.clone(),
             budget: self.budget,

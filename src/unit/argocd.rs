@@ -161,10 +161,38 @@ fn directory_files(plain: &[PathBuf], folder: &Path, s: &SourceSettings) -> Vec<
         .collect()
 }
 
+/// Whether `file` contains `needle`, read in blocks.
+fn mentions(file: &Path, needle: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(file) else { return false };
+    let finder = memchr::memmem::Finder::new(needle);
+    let mut block = vec![0u8; 1 << 20];
+    // The end of the previous block, where a match may start.
+    let mut kept = 0;
+    loop {
+        let n = match f.read(&mut block[kept..]) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        };
+        let filled = kept + n;
+        if finder.find(&block[..filled]).is_some() {
+            return true;
+        }
+        kept = (needle.len() - 1).min(filled);
+        block.copy_within(filled - kept..filled, 0);
+    }
+}
+
 /// The sources of the Applications in `file` that name a folder of the linted tree.
 fn applications(file: &Path, found: &Found) -> Vec<Source> {
+    // Most files hold no Application: find out without reading a large stream whole.
+    if !mentions(file, b"Application") {
+        return Vec::new();
+    }
     let Ok(text) = std::fs::read_to_string(file) else { return Vec::new() };
-    if !text.contains("Application") || !text.contains("argoproj.io") {
+    if !text.contains("argoproj.io") {
         return Vec::new();
     }
     let repo = super::repository_root(file);

@@ -290,10 +290,15 @@ impl Builder {
         let entries = &self.pairs[first..];
         let mut found = Vec::new();
         if entries.len() <= 16 {
+            // Each key read once, then compared pairwise.
+            let mut keys: [Option<Cow<'_, str>>; 16] = Default::default();
+            for (slot, &(k, _)) in keys.iter_mut().zip(entries) {
+                *slot = self.key_text(k).filter(|k| k != "<<");
+            }
             for (i, &(k, _)) in entries.iter().enumerate() {
-                let Some(key) = self.key_text(k).filter(|k| k != "<<") else { continue };
-                if let Some(&(f, _)) = entries[..i].iter().find(|(f, _)| self.key_text(*f).as_deref() == Some(&*key)) {
-                    found.push((k, f));
+                let Some(key) = &keys[i] else { continue };
+                if let Some(j) = keys[..i].iter().position(|f| f.as_deref() == Some(&**key)) {
+                    found.push((k, entries[j].0));
                 }
             }
         } else {
