@@ -201,7 +201,10 @@ impl Index {
     /// skipped; objects of known kinds without a usable name are reported (`invalid-object`).
     pub fn build(files: &[LoadedFile], default_namespace: &str) -> (Index, Vec<Diagnostic>) {
         let mut index = Index::default();
-        index.objects.reserve_exact(files.iter().map(|f| f.documents.len()).sum());
+        let documents = files.iter().map(|f| f.documents.len()).sum();
+        index.objects.reserve_exact(documents);
+        index.by_name.entries.reserve_exact(documents);
+        index.by_kind.entries.reserve_exact(documents);
         let mut diagnostics = Vec::new();
         index.scopes = files.iter().map(|f| (f.id, f.scope.clone())).collect();
         index.scopes.sort_by_key(|(id, _)| *id);
@@ -391,6 +394,7 @@ impl Index {
 
     fn index_references(&mut self) {
         self.references = self.objects.par_iter().map(|o| references(&o.kind, o.root())).collect();
+        self.referrers.entries.reserve_exact(self.references.iter().map(Vec::len).sum());
         for (i, refs) in self.references.iter().enumerate() {
             let obj = &self.objects[i];
             for (j, r) in refs.iter().enumerate() {
@@ -467,7 +471,7 @@ impl Index {
         let list = self.referrers.get(key([Some(&obj.kind), obj.namespace.as_deref(), Some(&obj.name)]));
         list.map(|&(o, r)| (self.object(o), &self.references[o.0 as usize][r as usize])).filter(move |(from, r)| {
             r.kind == obj.kind.as_str()
-                && r.name == obj.name
+                && *r.name == *obj.name
                 && self.target_namespace(from, r) == obj.namespace.as_deref()
                 && self.resolve(from, r).is_some_and(|found| found.id == obj.id)
         })

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-/// A shared string; the index keeps one copy of each per run.
+/// A shared string; the index keeps one copy of each per run. One pointer wide (the text is
+/// behind it), since every object and finding holds a few.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared(Arc<str>);
+pub struct Shared(Arc<Box<str>>);
 
 impl Shared {
     pub fn new(s: &str) -> Shared {
-        Shared(Arc::from(s))
+        Shared(Arc::new(Box::from(s)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -31,19 +32,19 @@ impl std::borrow::Borrow<str> for Shared {
 
 impl PartialEq<str> for Shared {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Shared {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
+        std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 

@@ -8,9 +8,9 @@ use crate::yaml::{NodeId, NodeRef};
 pub struct Reference {
     /// The kind the name must resolve to.
     pub kind: &'static str,
-    pub name: String,
+    pub name: Box<str>,
     /// An explicit namespace (`name.namespace` for Istio); otherwise the referrer's.
-    pub namespace: Option<String>,
+    pub namespace: Option<Box<str>>,
     /// The value node holding the name.
     pub at: NodeId,
     /// The field, for messages: `canaryService`, `stableIngress`...
@@ -22,7 +22,7 @@ fn push(out: &mut Vec<Reference>, kind: &'static str, role: &'static str, node: 
         && let Some(name) = node.as_str()
         && !name.is_empty()
     {
-        out.push(Reference { kind, name: name.to_string(), namespace: None, at: node.id, role });
+        out.push(Reference { kind, name: name.into(), namespace: None, at: node.id, role });
     }
 }
 
@@ -172,8 +172,8 @@ fn rollout(spec: Option<NodeRef<'_>>, out: &mut Vec<Reference>) {
                 };
                 out.push(Reference {
                     kind: "VirtualService",
-                    name: name_part,
-                    namespace: ns,
+                    name: name_part.into(),
+                    namespace: ns.map(String::into_boxed_str),
                     at: name.id,
                     role: "virtualService",
                 });

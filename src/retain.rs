@@ -64,11 +64,16 @@ fn service(path: &[&str]) -> Keep {
     }
 }
 
-/// Of Ingresses, the backends (TLS settings aside).
+/// Of Ingresses, the hosts and backends (TLS settings and path matching aside).
 fn ingress(path: &[&str]) -> Keep {
     match path {
-        ["spec"] => Keep::Part,
-        ["spec", "tls"] => Keep::Drop,
+        ["spec"]
+        | ["spec", "rules"]
+        | ["spec", "rules", "-"]
+        | ["spec", "rules", "-", "http"]
+        | ["spec", "rules", "-", "http", "paths"]
+        | ["spec", "rules", "-", "http", "paths", "-"] => Keep::Part,
+        ["spec", "tls"] | ["spec", "rules", "-", "http", "paths", "-", "path" | "pathType"] => Keep::Drop,
         _ => Keep::All,
     }
 }
@@ -208,5 +213,8 @@ mod tests {
             Keep::All
         );
         assert_eq!(keep("Service", false, &["metadata", "annotations", "helm.sh/hook"]), Keep::All);
+        let path = ["spec", "rules", "-", "http", "paths", "-"];
+        assert_eq!(keep("Ingress", false, &[&path[..], &["backend"]].concat()), Keep::All);
+        assert_eq!(keep("Ingress", false, &[&path[..], &["pathType"]].concat()), Keep::Drop);
     }
 }

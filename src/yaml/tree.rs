@@ -301,14 +301,15 @@ impl Document {
     }
 
     /// One document holding the trees of `docs`, retained copies (which own their text), and
-    /// where each one's root now is: one set of allocations for many small documents.
+    /// where each one's root now is: one set of allocations for many small documents. A text
+    /// that several nodes hold (a namespace, a name, a label value) is kept once.
     pub fn merge(docs: &[Document]) -> (Document, Vec<Option<NodeId>>) {
         let mut out = Document {
             text: no_text(),
             origin: 0,
             nodes: Vec::with_capacity(docs.iter().map(|d| d.nodes.len()).sum()),
             owned: Texts {
-                buf: String::with_capacity(docs.iter().map(|d| d.owned.buf.len()).sum()),
+                buf: String::new(),
                 long: Vec::new(),
                 shared: docs.first().map_or(SharedStrings::none(), |d| d.owned.shared),
             },
@@ -321,30 +322,34 @@ impl Document {
             duplicate_keys: Vec::new(),
         };
         let mut roots = Vec::with_capacity(docs.len());
+        let mut texts: rustc_hash::FxHashMap<&str, Owned> = rustc_hash::FxHashMap::default();
         for doc in docs {
             debug_assert!(
                 doc.text.is_empty() && std::ptr::eq(doc.owned.shared, out.owned.shared),
                 "only retained copies merge"
             );
-            let (nodes, items, pairs, text) =
-                (out.nodes.len() as u32, out.items.len() as u32, out.pairs.len() as u32, out.owned.buf.len() as u32);
+            let (nodes, items, pairs) = (out.nodes.len() as u32, out.items.len() as u32, out.pairs.len() as u32);
             let shift = |id: NodeId| NodeId(id.0 + nodes);
-            out.nodes.extend(doc.nodes.iter().map(|n| {
+            for n in &doc.nodes {
                 let a = match n.meta & KIND_MASK {
                     KIND_SEQ => n.a + items,
                     KIND_MAP => n.a + pairs,
                     KIND_ALIAS => n.a + nodes,
-                    _ if n.meta & OWNED_BIT != 0 && n.meta & SHARED_BIT == 0 => n.a + text,
+                    _ if n.meta & OWNED_BIT != 0 && n.meta & SHARED_BIT == 0 => {
+                        let text = doc.owned.get(n.a, n.meta).unwrap_or_default();
+                        let owned = *texts.entry(text).or_insert_with(|| out.owned.push(text));
+                        owned.a
+                    }
                     _ => n.a,
                 };
-                Node { a, ..*n }
-            }));
+                out.nodes.push(Node { a, ..*n });
+            }
             out.items.extend(doc.items.iter().map(|&i| shift(i)));
             out.pairs.extend(doc.pairs.iter().map(|&(k, v)| (shift(k), shift(v))));
-            out.owned.buf.push_str(&doc.owned.buf);
-            out.owned.long.extend(doc.owned.long.iter().map(|&(o, l)| (o + text, l)));
             roots.push(doc.root.map(shift));
         }
+        drop(texts);
+        out.owned.shrink_to_fit();
         (out, roots)
     }
 

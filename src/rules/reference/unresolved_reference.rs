@@ -51,7 +51,7 @@ fn check(cx: &mut IndexCx<'_>) {
         match suggestion {
             Some(s) => {
                 let target = index.get_near(obj, r.kind, namespace, s).expect("suggested from the index");
-                if node.text() == Some(r.name.as_str()) {
+                if node.text() == Some(&*r.name) {
                     d.suggest(s);
                 }
                 d.help(format!("did you mean `{s}`?")).related(
