@@ -705,6 +705,19 @@ fn duplicate_keys(id: FileId, doc: &Document, out: &mut Vec<Diagnostic>) {
 fn find_helm_action(text: &str) -> Option<Span> {
     const ARGO_PREFIXES: &[&str] =
         &["args.", "templates.", "metrics.", "inputs.", "workflow.", "experiment.", "steps.", "tasks."];
+    let argo = |inner: &str| {
+        let inner = inner.trim_start_matches('-').trim_start();
+        ARGO_PREFIXES.iter().any(|p| inner.starts_with(p))
+    };
+    // Most texts have no `{{`, or only Argo's placeholders: no line needs reading.
+    let bytes = text.as_bytes();
+    let helm_like = memchr::memmem::find_iter(bytes, b"{{").any(|at| {
+        let line_end = memchr::memchr(b'\n', &bytes[at..]).map_or(text.len(), |n| at + n);
+        !text.get(at + 2..line_end).is_some_and(|rest| argo(rest.trim_end_matches('\r')))
+    });
+    if !helm_like {
+        return None;
+    }
     // Lines of a block scalar are indented more than the line that opens it.
     let mut block_indent: Option<usize> = None;
     let mut line_start = 0;
@@ -722,8 +735,7 @@ fn find_helm_action(text: &str) -> Option<Span> {
         let mut from = 0;
         while let Some(pos) = content[from..].find("{{") {
             let at = from + pos;
-            let inner = content[at + 2..].trim_start_matches('-').trim_start();
-            if !ARGO_PREFIXES.iter().any(|p| inner.starts_with(p)) {
+            if !argo(&content[at + 2..]) {
                 let end = content[at..].find("}}").map_or(content.len(), |e| at + e + 2);
                 return Some(Span::new(start + at, start + end.max(at + 2)));
             }

@@ -75,10 +75,60 @@ pub fn render_json(outcome: &Outcome) -> String {
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-/// Writes the JSON report as it is serialized, without building it in memory first.
+/// Writes the JSON report, serde_json's pretty layout. The findings are serialized in parallel,
+/// a block at a time, and written in order: the report is never whole in memory.
 pub fn write_json(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &Output { outcome })?;
-    out.write_all(b"\n")
+    use rayon::prelude::*;
+    if outcome.diagnostics.is_empty() {
+        serde_json::to_writer_pretty(&mut *out, &Output { outcome })?;
+        return out.write_all(b"\n");
+    }
+    const BLOCK: usize = 256;
+    const BLOCKS_AT_ONCE: usize = 32;
+    out.write_all(b"{\n  \"version\": 1,\n  \"diagnostics\": [\n")?;
+    let mut first = true;
+    for group in outcome.diagnostics.chunks(BLOCK * BLOCKS_AT_ONCE) {
+        let blocks: Vec<Vec<u8>> = group
+            .par_chunks(BLOCK)
+            .map(|block| {
+                let mut text = Vec::with_capacity(block.len() * 1024);
+                for d in block {
+                    let entry = serde_json::to_vec_pretty(&entry(outcome, d)).expect("findings serialize");
+                    indented(&mut text, &entry, b"    ", true);
+                    text.extend_from_slice(b",\n");
+                }
+                text
+            })
+            .collect();
+        for block in blocks {
+            if !first {
+                out.write_all(b",\n")?;
+            }
+            first = false;
+            // Each block ends with a separator the next one writes.
+            out.write_all(&block[..block.len() - 2])?;
+        }
+    }
+    out.write_all(b"\n  ],\n  \"summary\": ")?;
+    let summary = serde_json::to_vec_pretty(&outcome.summary).expect("the summary serializes");
+    let mut text = Vec::new();
+    indented(&mut text, &summary, b"  ", false);
+    out.write_all(&text)?;
+    out.write_all(b"\n}\n")
+}
+
+/// Appends `json` (pretty, no raw line breaks inside strings) with every line, or every line
+/// but the first, after `indent`.
+fn indented(out: &mut Vec<u8>, json: &[u8], indent: &[u8], first_too: bool) {
+    for (i, line) in json.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        if i > 0 || first_too {
+            out.extend_from_slice(indent);
+        }
+        out.extend_from_slice(line);
+    }
 }
 
 fn entry<'a>(outcome: &'a Outcome, d: &'a Diagnostic) -> Entry<'a> {
@@ -112,5 +162,24 @@ fn entry<'a>(outcome: &'a Outcome, d: &'a Diagnostic) -> Entry<'a> {
                 Related { file: &source.name, line: at.line, column: at.column, message: &r.message }
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report written in blocks is serde_json's pretty output of the whole, byte for byte.
+    #[test]
+    fn blocks_give_the_pretty_layout() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/broken-app/app.yaml")).unwrap();
+        let file = crate::load::load_bytes(crate::source::FileId(0), "app.yaml".into(), text.repeat(40).into_bytes());
+        let outcome = crate::lint::lint_files(vec![file], &crate::lint::Options::default());
+        assert!(outcome.diagnostics.len() > 300);
+        let mut whole = Vec::new();
+        serde_json::to_writer_pretty(&mut whole, &Output { outcome: &outcome }).unwrap();
+        whole.push(b'\n');
+        assert_eq!(String::from_utf8(render_json(&outcome).into_bytes()).unwrap(), String::from_utf8(whole).unwrap());
     }
 }

@@ -33,11 +33,13 @@ pub(super) fn read(
     strict: bool,
     pending: &Pending,
 ) -> Option<(Document, Pending)> {
-    let bytes = &text.as_bytes()[start..end];
+    let piece = text.get(start..end)?;
+    let bytes = piece.as_bytes();
     if !plain_bytes(bytes) {
         return None;
     }
     let reader = Reader {
+        t: piece,
         s: bytes,
         base: origin + start,
         i: 0,
@@ -82,7 +84,8 @@ impl Line {
 }
 
 struct Reader<'a> {
-    /// The piece.
+    /// The piece, and its bytes.
+    t: &'a str,
     s: &'a [u8],
     /// The file offset of `s[0]`.
     base: usize,
@@ -126,7 +129,7 @@ impl Reader<'_> {
     }
 
     fn comment(&mut self, start: usize, end: usize) -> Read<()> {
-        let text = std::str::from_utf8(&self.s[start..end]).map_err(|_| GiveUp)?;
+        let text = self.t.get(start..end).ok_or(GiveUp)?;
         if helm_source_of(text).is_some() {
             return Err(GiveUp);
         }
@@ -187,7 +190,7 @@ impl Reader<'_> {
             if self.s[first] != b'#' {
                 break start;
             }
-            let text = std::str::from_utf8(&self.s[first..end]).map_err(|_| GiveUp)?;
+            let text = self.t.get(first..end).ok_or(GiveUp)?;
             before.push((self.span(first, end), helm_source_of(text)));
             self.i = (end + 1).min(self.s.len());
         };
@@ -204,6 +207,7 @@ impl Reader<'_> {
         }
         self.b.helm_source = helm_source;
         self.b.comments = comments;
+        self.b.reserve(memchr::memchr_iter(b'\n', &self.s[root..]).count());
         if !explicit {
             self.b.start = self.base + root;
         }
@@ -301,7 +305,7 @@ impl Reader<'_> {
                 if is_indicator(c) || is_space(self.s[colon - 1]) {
                     return Err(GiveUp);
                 }
-                let text = std::str::from_utf8(&self.s[at..colon]).map_err(|_| GiveUp)?;
+                let text = self.t.get(at..colon).ok_or(GiveUp)?;
                 Node::scalar(self.span(at, colon), Style::Plain, resolve_plain(text), None)
             }
         };
@@ -433,7 +437,7 @@ impl Reader<'_> {
                 if text.ends_with(b":") || memchr::memmem::find(text, b": ").is_some() {
                     return Err(GiveUp);
                 }
-                let text = std::str::from_utf8(text).map_err(|_| GiveUp)?;
+                let text = self.t.get(at..end).ok_or(GiveUp)?;
                 let node = Node::scalar(self.span(at, end), Style::Plain, resolve_plain(text), None);
                 self.b.push(node, 0);
                 self.end_of_line(end)
@@ -481,7 +485,7 @@ impl Reader<'_> {
                     while is_space(self.s[value_end - 1]) {
                         value_end -= 1;
                     }
-                    let text = std::str::from_utf8(&self.s[i..value_end]).map_err(|_| GiveUp)?;
+                    let text = self.t.get(i..value_end).ok_or(GiveUp)?;
                     let node = Node::scalar(self.span(i, value_end), Style::Plain, resolve_plain(text), None);
                     self.b.push(node, 0);
                     i = end;
@@ -569,7 +573,7 @@ impl Reader<'_> {
                 value.push('\n');
             }
             trailing = 0;
-            value.push_str(std::str::from_utf8(&self.s[line + block..end]).map_err(|_| GiveUp)?);
+            value.push_str(self.t.get(line + block..end).ok_or(GiveUp)?);
             value.push('\n');
             line = end + 1;
         }

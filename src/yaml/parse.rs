@@ -48,6 +48,13 @@ impl Frame {
     }
 }
 
+type Scratch = (Vec<NodeId>, Vec<(NodeId, NodeId)>, Vec<Frame>);
+
+thread_local! {
+    /// A builder's working lists, kept for the next document read on the thread.
+    static SCRATCH: std::cell::Cell<Scratch> = const { std::cell::Cell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
 pub(super) struct Builder {
     text: Arc<str>,
     /// Where `text` starts in the file: spans are file offsets.
@@ -69,6 +76,7 @@ pub(super) struct Builder {
 
 impl Builder {
     pub(super) fn new(text: Arc<str>, origin: usize, start: usize) -> Builder {
+        let (scratch_items, scratch_pairs, stack) = SCRATCH.take();
         Builder {
             text,
             origin,
@@ -76,9 +84,9 @@ impl Builder {
             owned: Texts::default(),
             items: Vec::new(),
             pairs: Vec::new(),
-            scratch_items: Vec::new(),
-            scratch_pairs: Vec::new(),
-            stack: Vec::new(),
+            scratch_items,
+            scratch_pairs,
+            stack,
             anchors: HashMap::new(),
             root: None,
             start,
@@ -120,7 +128,23 @@ impl Builder {
         Span::new(start, end.max(start))
     }
 
+    /// Room for a document of about `lines` lines with content.
+    pub(super) fn reserve(&mut self, lines: usize) {
+        self.nodes.reserve(lines * 2);
+        self.pairs.reserve(lines);
+    }
+
     pub(super) fn finish(mut self, end: usize) -> Document {
+        // The scratch lists are empty now; the next document of this thread uses them.
+        let (mut items, mut pairs, mut stack) = (
+            std::mem::take(&mut self.scratch_items),
+            std::mem::take(&mut self.scratch_pairs),
+            std::mem::take(&mut self.stack),
+        );
+        items.clear();
+        pairs.clear();
+        stack.clear();
+        SCRATCH.set((items, pairs, stack));
         self.nodes.shrink_to_fit();
         self.items.shrink_to_fit();
         self.pairs.shrink_to_fit();
