@@ -208,12 +208,26 @@ impl Index {
         let mut diagnostics = Vec::new();
         index.scopes = files.iter().map(|f| (f.id, f.scope.clone())).collect();
         index.scopes.sort_by_key(|(id, _)| *id);
-        for file in files {
-            let namespace = file.namespace.as_deref().unwrap_or(default_namespace);
-            for doc in &file.documents {
-                let objects = objects_of(file.id, doc, namespace, &mut |s| index.share(s), &mut diagnostics);
+        // Objects are read in parallel, a block of documents at a time, and added in order.
+        let documents: Vec<(&LoadedFile, &DocRef)> =
+            files.iter().flat_map(|f| f.documents.iter().map(move |d| (f, d))).collect();
+        for block in documents.chunks(1024) {
+            let read: Vec<(Vec<Object>, Vec<Diagnostic>)> = block
+                .par_iter()
+                .map(|&(file, doc)| {
+                    let namespace = file.namespace.as_deref().unwrap_or(default_namespace);
+                    let mut found = Vec::new();
+                    let objects = objects_of(file.id, doc, namespace, &mut Shared::new, &mut found);
+                    (objects, found)
+                })
+                .collect();
+            for ((file, _), (objects, found)) in block.iter().zip(read) {
+                diagnostics.extend(found);
                 for mut obj in objects {
                     obj.external = file.role == crate::load::Role::External;
+                    obj.api_version = index.share(&obj.api_version);
+                    obj.kind = index.share(&obj.kind);
+                    obj.namespace = obj.namespace.map(|n| index.share(&n));
                     index.add(obj);
                 }
             }

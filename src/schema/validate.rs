@@ -101,8 +101,8 @@ fn type_names(bits: u8, int_or_string: bool) -> String {
 }
 
 /// What a YAML value is, in JSON Schema types, and a name for messages.
-fn value_types(v: NodeRef<'_>) -> (u8, &'static str) {
-    match v.kind() {
+fn value_types(kind: NodeKind) -> (u8, &'static str) {
+    match kind {
         NodeKind::Map(_) => (TYPE_OBJECT, "a mapping"),
         NodeKind::Seq(_) => (TYPE_ARRAY, "a list"),
         NodeKind::Alias(_) => (0, "an alias"),
@@ -151,7 +151,8 @@ impl<'a> Validator<'_, 'a> {
         if value.is_null() {
             return;
         }
-        let (have, have_name) = value_types(value);
+        let kind = value.kind();
+        let (have, have_name) = value_types(kind);
         let allowed = node.types | if node.int_or_string { TYPE_INTEGER | TYPE_STRING } else { 0 };
         if allowed != 0 && have & allowed == 0 {
             let expected = type_names(node.types, node.int_or_string);
@@ -170,9 +171,9 @@ impl<'a> Validator<'_, 'a> {
             return;
         }
         if self.want.violation {
-            self.scalar_constraints(node, value, key);
+            self.scalar_constraints(node, value, kind);
         }
-        match value.kind() {
+        match kind {
             NodeKind::Map(_) => self.object(at, node, value, key, check_unknown),
             NodeKind::Seq(_) => {
                 if let Some(items) = node.items {
@@ -199,9 +200,10 @@ impl<'a> Validator<'_, 'a> {
         if p.is_empty() { "the object".into() } else { p }
     }
 
-    fn scalar_constraints(&mut self, node: &Node, value: NodeRef<'_>, key: Option<Span>) {
-        let Some(scalar) = value.scalar() else { return };
-        let place = Self::place(value, key);
+    fn scalar_constraints(&mut self, node: &Node, value: NodeRef<'_>, kind: NodeKind) {
+        let NodeKind::Scalar(scalar) = kind else { return };
+        // A scalar is pointed at itself (see `place`).
+        let place = value.span();
         let text = value.text().unwrap_or_default();
         if !node.enumeration.is_empty() && !node.enumeration.iter().any(|e| equals(e, value)) {
             let options: Vec<String> = node
@@ -223,7 +225,8 @@ impl<'a> Validator<'_, 'a> {
             return;
         }
         if scalar.value == Resolved::Str {
-            let chars = text.chars().count() as u64;
+            let chars =
+                if node.min_length.is_some() || node.max_length.is_some() { text.chars().count() as u64 } else { 0 };
             if let Some(min) = node.min_length.filter(|m| chars < *m) {
                 self.report(
                     FindingKind::Violation,
@@ -251,7 +254,12 @@ impl<'a> Validator<'_, 'a> {
                 );
             }
         }
-        if let Some(x) = value.as_f64().filter(|_| matches!(scalar.value, Resolved::Int(_) | Resolved::Float(_))) {
+        let number = match scalar.value {
+            Resolved::Int(i) => Some(i as f64),
+            Resolved::Float(f) => Some(f),
+            _ => None,
+        };
+        if let Some(x) = number {
             if let Some((min, exclusive)) = node.minimum
                 && (x < min || (exclusive && x == min))
             {
