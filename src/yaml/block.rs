@@ -419,12 +419,17 @@ impl Reader<'_> {
             b'-' if matches!(self.s.get(at + 1), Some(b' ' | b'\n') | None) => Err(GiveUp),
             c if c != b'-' && is_indicator(c) => Err(GiveUp),
             _ => {
+                // The value ends at a comment; a `: ` or a last `:` would make it a mapping.
                 let line_end = self.line_end(at);
                 let mut end = line_end;
                 let mut from = at;
-                while let Some(n) = memchr::memchr(b'#', &self.s[from..line_end]) {
+                while let Some(n) = memchr::memchr2(b'#', b':', &self.s[from..line_end]) {
                     let c = from + n;
-                    if is_space(self.s[c - 1]) {
+                    if self.s[c] == b':' {
+                        if matches!(self.s.get(c + 1), None | Some(b' ' | b'\n')) {
+                            return Err(GiveUp);
+                        }
+                    } else if is_space(self.s[c - 1]) {
                         end = c;
                         break;
                     }
@@ -432,10 +437,6 @@ impl Reader<'_> {
                 }
                 while end > at && is_space(self.s[end - 1]) {
                     end -= 1;
-                }
-                let text = &self.s[at..end];
-                if text.ends_with(b":") || memchr::memmem::find(text, b": ").is_some() {
-                    return Err(GiveUp);
                 }
                 let text = self.t.get(at..end).ok_or(GiveUp)?;
                 let node = Node::scalar(self.span(at, end), Style::Plain, resolve_plain(text), None);

@@ -373,7 +373,7 @@ impl Document {
             comments: Vec::new(),
             duplicate_keys: Vec::new(),
         };
-        let mut r = Retainer { doc: self, keep, out, targets };
+        let mut r = Retainer { doc: self, keep, out, targets, items: Vec::new(), pairs: Vec::new() };
         if let Some(root) = self.root
             && keep(&[]) != Keep::Drop
         {
@@ -420,6 +420,9 @@ struct Retainer<'d, 'k> {
     out: Document,
     /// Alias targets, and their copies once made: a target is always copied whole, once.
     targets: std::collections::HashMap<NodeId, Option<NodeId>>,
+    /// The children copied so far of the collections being copied, innermost last.
+    items: Vec<NodeId>,
+    pairs: Vec<(NodeId, NodeId)>,
 }
 
 impl<'d> Retainer<'d, '_> {
@@ -444,23 +447,24 @@ impl<'d> Retainer<'d, '_> {
             }
             KIND_SEQ => {
                 let c = Children { start: node.a, len: node.meta >> LEN_SHIFT };
-                let mut items = Vec::with_capacity(c.len as usize);
+                let first = self.items.len();
                 for &item in self.doc.items_of(c) {
                     path.push("-");
                     let keep = if whole { Keep::All } else { (self.keep)(path) };
                     if keep != Keep::Drop {
-                        items.push(self.copy(item, path, keep == Keep::All));
+                        let copy = self.copy(item, path, keep == Keep::All);
+                        self.items.push(copy);
                     }
                     path.pop();
                 }
                 let start = self.out.items.len() as u32;
-                let len = items.len() as u32;
-                self.out.items.extend(items);
+                let len = (self.items.len() - first) as u32;
+                self.out.items.extend(self.items.drain(first..));
                 Node::collection(node.span, false, Children { start, len })
             }
             _ => {
                 let c = Children { start: node.a, len: node.meta >> LEN_SHIFT };
-                let mut pairs = Vec::with_capacity(c.len as usize);
+                let first = self.pairs.len();
                 for &(k, v) in self.doc.pairs_of(c) {
                     let key = self.doc.nodes[k.0 as usize].text_in(self.doc).unwrap_or("?");
                     path.push(key);
@@ -469,13 +473,13 @@ impl<'d> Retainer<'d, '_> {
                     if keep != Keep::Drop {
                         let k = self.copy(k, path, true);
                         let v = self.copy(v, path, keep == Keep::All);
-                        pairs.push((k, v));
+                        self.pairs.push((k, v));
                     }
                     path.pop();
                 }
                 let start = self.out.pairs.len() as u32;
-                let len = pairs.len() as u32;
-                self.out.pairs.extend(pairs);
+                let len = (self.pairs.len() - first) as u32;
+                self.out.pairs.extend(self.pairs.drain(first..));
                 Node::collection(node.span, true, Children { start, len })
             }
         };
