@@ -3,9 +3,10 @@
 kubernetes-validate and checkov (installed from PyPI into a scratch virtualenv), on the same
 generated `helm template` streams. Prints a Markdown table for BENCHMARKS.md.
 
-    python3 benches/compare.py            # rollcheck only (quick)
+    python3 benches/compare.py            # rollcheck, and libyaml (PyYAML's CSafeLoader) loading the same bytes
     python3 benches/compare.py --peers    # also the peer tools on the 1,000-app stream
     python3 benches/compare.py --units    # a repository of 50 charts and 50 overlays, rendered
+    python3 benches/compare.py --before BIN   # also another rollcheck binary (an older build), side by side
 
 Each command runs `--runs` times; the table shows the median wall time, the peak resident
 memory of that run (from /usr/bin/time, or getrusage), and ratios measured in this run.
@@ -54,6 +55,28 @@ def peak_rss(cmd, stdin=None):
         return float("nan")
 
 
+# Loads every document of a stream with libyaml's C parser, the way PyYAML's fastest loader does.
+LIBYAML_LOAD = """
+import sys, yaml
+with open(sys.argv[1], 'rb') as f:
+    n = sum(1 for _ in yaml.load_all(f, Loader=yaml.CSafeLoader))
+print(n)
+"""
+
+
+def ensure_venv(packages):
+    """A scratch virtualenv with `packages` from PyPI; returns its python."""
+    if not (VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", *packages], check=True)
+    python = VENV / "bin" / "python"
+    if "pyyaml" in packages:
+        check = subprocess.run([python, "-c", "import yaml; assert yaml.__with_libyaml__"], check=False)
+        if check.returncode != 0:
+            sys.exit("PyYAML was installed without libyaml: the comparison needs its C loader")
+    return python
+
+
 def units_repository(tools):
     """50 charts and 50 kustomize overlays (copies of the test fixtures' shop chart and web
     overlay, renamed), under target/bench-data/units/."""
@@ -94,6 +117,7 @@ def main():
     ap.add_argument("--peers", action="store_true", help="install and run yamllint, kubernetes-validate, checkov")
     ap.add_argument("--units", action="store_true", help="only the repository of 50 charts and 50 overlays")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", type=Path, help="an older rollcheck binary to run side by side")
     args = ap.parse_args()
 
     if args.units:
@@ -134,16 +158,25 @@ def main():
 
     rows = []
 
-    def measure(label, cmd, runs=None, base=None, stdin=None):
+    def measure(label, cmd, runs=None, base=None, stdin=None, faster=False):
         wall, _ = run(cmd, runs or args.runs, stdin)
         rss = peak_rss(cmd, stdin)
-        rows.append((label, wall, rss, base))
+        rows.append((label, wall, rss, base, faster))
         return wall
 
     s1000, s10000 = DATA / "apps-1000.yaml", DATA / "apps-10000.yaml"
     rc = [BIN, "--no-config", "--format", "json"]
-    parse_10k = measure("rollcheck parse-only (YAML events, 1 thread), 10,000 apps", [BIN, "parse-only", s10000])
-    measure("rollcheck, every rule and schema, 10,000 apps", [*rc, s10000], base=parse_10k)
+    python = ensure_venv(["pyyaml"])
+    libyaml = [python, "-c", LIBYAML_LOAD, s10000]
+    libyaml_10k = measure("libyaml (PyYAML CSafeLoader) loading the 10,000 apps, nothing else", libyaml, runs=1)
+    full_10k = measure("rollcheck, every rule and schema, 10,000 apps", [*rc, s10000], base=libyaml_10k, faster=True)
+    if args.before:
+        old = [args.before, "--no-config", "--format", "json"]
+        measure("the same, the older build given with --before", [*old, s10000], base=full_10k)
+        measure("the older build, 1,000 apps", [*old, s1000])
+        measure("the older build, one small file", [*old, ROOT / "examples" / "healthy-canary" / "app.yaml"], runs=20)
+    parse_10k = measure("rollcheck parse-only (YAML trees as manifests are read, 1 thread), 10,000 apps", [BIN, "parse-only", s10000], base=libyaml_10k, faster=True)
+    measure("granit-parser's events alone (parse-only --events, 1 thread), 10,000 apps", [BIN, "parse-only", "--events", s10000], base=parse_10k)
     measure("rollcheck, 10,000 apps from stdin (spooled to a temporary file)", [*rc, "-"], base=parse_10k, stdin=s10000)
     measure("rollcheck, 10,000 apps, human report (quotes read again from the file)", [BIN, "--no-config", "--no-color", s10000], base=parse_10k)
     measure("rollcheck, schemas off, 10,000 apps", [BIN, "--format", "json", "--config", no_schemas, s10000], base=parse_10k)
@@ -154,10 +187,7 @@ def main():
     measure("rollcheck, one small file (healthy-canary, 2.6 KB)", [*rc, small], runs=20)
 
     if args.peers:
-        if not (VENV / "bin" / "python").exists():
-            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        pip = [str(VENV / "bin" / "pip"), "install", "--quiet"]
-        subprocess.run([*pip, "yamllint", "kubernetes-validate", "checkov"], check=True)
+        ensure_venv(["yamllint", "kubernetes-validate", "checkov"])
         bin_ = VENV / "bin"
         measure("yamllint (relaxed), 1,000 apps", [bin_ / "yamllint", "-d", "relaxed", s1000], runs=1, base=full_1k)
         measure("kubernetes-validate, 1,000 apps", [bin_ / "kubernetes-validate", "--kubernetes-version", "1.33.0", s1000], runs=1, base=full_1k)
@@ -167,11 +197,11 @@ def main():
     print()
     print("| command | wall (s) | peak RSS (MiB) | ratio |")
     print("|---|---:|---:|---|")
-    for label, wall, rss, base in rows:
+    for label, wall, rss, base, faster in rows:
         ratio = ""
         if base is not None:
-            base_label = next(l for l, w, _, _ in rows if w == base)
-            ratio = f"{wall / base:.2f}x {base_label}"
+            base_label = next(l for l, w, _, _, _ in rows if w == base)
+            ratio = f"{base / wall:.1f}x faster than {base_label}" if faster else f"{wall / base:.2f}x {base_label}"
         print(f"| {label} | {wall:.3f} | {rss:.0f} | {ratio} |")
 
 

@@ -38,15 +38,9 @@ pub(super) fn read(
     if !plain_bytes(bytes) {
         return None;
     }
-    let reader = Reader {
-        t: piece,
-        s: bytes,
-        base: origin + start,
-        i: 0,
-        b: Builder::new(text.clone(), origin, origin + start),
-        strict,
-        depth: 0,
-    };
+    let mut builder = Builder::new(text.clone(), origin, origin + start);
+    builder.plain_keys = true;
+    let reader = Reader { t: piece, s: bytes, base: origin + start, i: 0, b: builder, strict, depth: 0 };
     reader.document(pending).ok()
 }
 
@@ -306,7 +300,12 @@ impl Reader<'_> {
                     return Err(GiveUp);
                 }
                 let text = self.t.get(at..colon).ok_or(GiveUp)?;
-                Node::scalar(self.span(at, colon), Style::Plain, resolve_plain(text), None)
+                let value = resolve_plain(text);
+                // A null key is kubectl's to refuse: left to the parser's path.
+                if value == Resolved::Null {
+                    return Err(GiveUp);
+                }
+                Node::scalar(self.span(at, colon), Style::Plain, value, None)
             }
         };
         self.b.push(node, 0);

@@ -72,6 +72,9 @@ pub(super) struct Builder {
     pub(super) helm_source: Option<Arc<str>>,
     pub(super) comments: Vec<Span>,
     duplicate_keys: Vec<(NodeId, NodeId)>,
+    /// Every key is a one-line scalar that is not null (the block reader's): none for kubectl
+    /// to refuse.
+    pub(super) plain_keys: bool,
 }
 
 impl Builder {
@@ -93,6 +96,7 @@ impl Builder {
             helm_source: None,
             comments: Vec::new(),
             duplicate_keys: Vec::new(),
+            plain_keys: false,
         }
     }
 
@@ -193,7 +197,10 @@ impl Builder {
                 let last = self.scratch_pairs.last().map(|e| e.1).filter(|_| children.len > 0);
                 let Builder { pairs, scratch_pairs, .. } = self;
                 pairs.extend(scratch_pairs.drain(first..));
-                if strict && let Some((at, message)) = self.key_refusal(children.start as usize, flow) {
+                if strict
+                    && !self.plain_keys
+                    && let Some((at, message)) = self.key_refusal(children.start as usize, flow)
+                {
                     return Err(SyntaxError {
                         span: Span::new(at, (at + 1).min(file_end).max(at)),
                         message: message.into(),

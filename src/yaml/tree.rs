@@ -59,6 +59,8 @@ const KIND_MAP: u32 = 2;
 const KIND_ALIAS: u32 = 3;
 const STYLE_SHIFT: u32 = 2;
 const VALUE_SHIFT: u32 = 4;
+/// The value code of an integer kept in the node's index (a scalar whose text is the source).
+const VALUE_SMALL_INT: u32 = 6;
 const OWNED_BIT: u32 = 1 << 7;
 /// On an owned scalar: its text is the source under its span (a copy kept by [`Document::retain`]).
 const VERBATIM_BIT: u32 = 1 << 8;
@@ -99,6 +101,12 @@ impl Node {
         if let Some(owned) = owned {
             meta |= OWNED_BIT | owned.bits;
             a = owned.a;
+        } else if let Resolved::Int(i) = value
+            && let Ok(small) = i32::try_from(i)
+        {
+            // The text is the source's: the free index holds the number, not read again.
+            meta = (meta & !(0b111 << VALUE_SHIFT)) | VALUE_SMALL_INT << VALUE_SHIFT;
+            a = small as u32;
         }
         Node { span, meta, a }
     }
@@ -130,6 +138,7 @@ impl Node {
             KIND_ALIAS => NodeKind::Alias(NodeId(self.a)),
             _ => {
                 let value = match (self.meta >> VALUE_SHIFT) & 0b111 {
+                    VALUE_SMALL_INT => Resolved::Int(i64::from(self.a as i32)),
                     0 => Resolved::Null,
                     1 => Resolved::Bool(false),
                     2 => Resolved::Bool(true),
@@ -442,7 +451,11 @@ impl<'d> Retainer<'d, '_> {
                 let text = node.text_in(self.doc).unwrap_or_default();
                 let verbatim = if node.is_verbatim() { VERBATIM_BIT } else { 0 };
                 let owned = self.out.owned.push_or_share(text);
-                let meta = (node.meta & (OWNED_BIT - 1)) | OWNED_BIT | verbatim | owned.bits;
+                let mut meta = (node.meta & (OWNED_BIT - 1)) | OWNED_BIT | verbatim | owned.bits;
+                if (meta >> VALUE_SHIFT) & 0b111 == VALUE_SMALL_INT {
+                    // The index now holds the text: the number is read from it again.
+                    meta = (meta & !(0b111 << VALUE_SHIFT)) | 3 << VALUE_SHIFT;
+                }
                 Node { span: node.span, meta, a: owned.a }
             }
             KIND_SEQ => {
@@ -568,7 +581,7 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn as_i64(&self) -> Option<i64> {
-        if !matches!(self.value_code()?, 3 | 4) {
+        if !matches!(self.value_code()?, 3 | 4 | VALUE_SMALL_INT) {
             return None;
         }
         match self.scalar()?.value {
@@ -579,7 +592,7 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn as_f64(&self) -> Option<f64> {
-        if !matches!(self.value_code()?, 3 | 4) {
+        if !matches!(self.value_code()?, 3 | 4 | VALUE_SMALL_INT) {
             return None;
         }
         match self.scalar()?.value {
