@@ -185,6 +185,19 @@ impl Node {
         source.get(start..start + sp.len())
     }
 
+    /// The length of a scalar's text when the node says it without looking (not a shared or
+    /// very long owned text).
+    fn text_len(&self) -> Option<usize> {
+        if !self.is_scalar() {
+            return None;
+        }
+        if self.meta & OWNED_BIT == 0 {
+            return Some(self.text_span().len());
+        }
+        let len = (self.meta >> TEXT_LEN_SHIFT) & TEXT_LEN_MAX;
+        (self.meta & SHARED_BIT == 0 && len != TEXT_LEN_MAX).then_some(len as usize)
+    }
+
     /// Whether the scalar's text is the source under [`Node::text_span`].
     fn is_verbatim(&self) -> bool {
         self.meta & OWNED_BIT == 0 || self.meta & VERBATIM_BIT != 0
@@ -701,8 +714,16 @@ impl<'a> NodeRef<'a> {
         for &(k, v) in list.iter().rev() {
             let k = self.doc.node(k);
             let raw = k.raw();
-            let Some(text) = raw.text_in(self.doc) else { continue };
             let plain = raw.style() == Style::Plain;
+            // A key read as written cannot be `key` at another length (2 may be `<<`).
+            if (!plain || (raw.meta >> VALUE_SHIFT) & 0b111 == 5)
+                && let Some(len) = raw.text_len()
+                && len != key.len()
+                && len != 2
+            {
+                continue;
+            }
+            let Some(text) = raw.text_in(self.doc) else { continue };
             // Most keys are plain strings: compare the text itself, without building a key.
             let matches = if plain && text == "<<" {
                 merges = Some(v);
