@@ -1,6 +1,7 @@
 //! Language-server latency: time from a `didChange` on a 1,000-line manifest to the
 //! `publishDiagnostics` that answers it, through the real binary over stdio.
-//! `cargo bench --bench lsp` prints the median and the 95th percentile over 200 edits.
+//! `cargo bench --bench lsp` prints the median and the 95th percentile over 200 edits;
+//! `ROLLCHECK_BIN=path` measures another build (an older one, side by side).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -26,7 +27,8 @@ fn main() {
     std::fs::write(&path, &text).unwrap();
     let uri = format!("file://{}", path.display());
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcheck"))
+    let binary = std::env::var_os("ROLLCHECK_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_rollcheck").into());
+    let mut child = Command::new(binary)
         .arg("lsp")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

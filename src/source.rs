@@ -253,8 +253,10 @@ fn scan_lines(path: &std::path::Path) -> Lines {
             Ok(n) => n,
         };
         let mut from = 0;
+        // Most blocks are ASCII: their lines need no look.
+        let ascii = block[..n].is_ascii();
         for newline in memchr::memchr_iter(b'\n', &block[..n]).chain(std::iter::once(n)) {
-            wide_line |= !block[from..newline].is_ascii();
+            wide_line |= !ascii && !block[from..newline].is_ascii();
             if newline == n {
                 break;
             }
