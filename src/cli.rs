@@ -278,6 +278,7 @@ fn run(cli: Cli) -> ExitCode {
     for f in &mut outcome.files {
         f.documents = Vec::new();
     }
+    crate::lint::release_free_memory();
     io_errors.extend(outcome.io_errors.iter().cloned());
     for e in &io_errors {
         eprintln!("rollcheck: {}: {}", e.path, e.message);

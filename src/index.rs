@@ -217,7 +217,7 @@ impl Index {
                 .map(|&(file, doc)| {
                     let namespace = file.namespace.as_deref().unwrap_or(default_namespace);
                     let mut found = Vec::new();
-                    let objects = objects_of(file.id, doc, namespace, &mut Shared::new, &mut found);
+                    let objects = objects_of(file.id, doc, namespace, &mut Shared::recent, &mut found);
                     (objects, found)
                 })
                 .collect();

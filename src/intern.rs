@@ -53,3 +53,25 @@ impl std::fmt::Display for Shared {
         f.write_str(&self.0)
     }
 }
+
+impl Shared {
+    /// `s` as a shared string, from the thread's recent ones when it is one of them: objects
+    /// read one after the other repeat the same kinds, API versions and namespaces.
+    pub fn recent(s: &str) -> Shared {
+        const RECENT: usize = 32;
+        thread_local! {
+            static RECENT_STRINGS: std::cell::RefCell<Vec<Shared>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        RECENT_STRINGS.with_borrow_mut(|recent| {
+            if let Some(found) = recent.iter().find(|r| r.as_str() == s) {
+                return found.clone();
+            }
+            if recent.len() == RECENT {
+                recent.remove(0);
+            }
+            let new = Shared::new(s);
+            recent.push(new.clone());
+            new
+        })
+    }
+}

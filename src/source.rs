@@ -240,37 +240,75 @@ impl SourceFile {
     }
 }
 
-/// Line starts of a file on disk, read in blocks (its text is not kept).
+/// Line starts of a file on disk, read in blocks (its text is not kept), the blocks scanned in
+/// parallel and joined in order.
 fn scan_lines(path: &std::path::Path) -> Lines {
-    use std::io::Read;
+    scan_lines_in(path, 4 << 20)
+}
+
+fn scan_lines_in(path: &std::path::Path, block_size: u64) -> Lines {
+    use rayon::prelude::*;
+    use std::os::unix::fs::FileExt;
     let mut lines = Lines { starts: std::iter::once(0).collect(), len: 0, wide: Vec::new() };
-    let Ok(mut file) = std::fs::File::open(path) else { return lines };
-    let mut block = vec![0u8; 1 << 20];
-    let mut wide_line = false;
-    loop {
-        let n = match file.read(&mut block) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let mut from = 0;
-        // Most blocks are ASCII: their lines need no look.
-        let ascii = block[..n].is_ascii();
-        for newline in memchr::memchr_iter(b'\n', &block[..n]).chain(std::iter::once(n)) {
-            wide_line |= !ascii && !block[from..newline].is_ascii();
-            if newline == n {
+    let Ok(file) = std::fs::File::open(path) else { return lines };
+    let Ok(size) = file.metadata().map(|m| m.len()) else { return lines };
+    /// One block: the offsets after its line breaks, whether the text before its first break
+    /// has a non-ASCII byte, and which breaks (by their number in the block) start such text.
+    struct Block {
+        starts: Vec<u32>,
+        first_wide: bool,
+        wide_after: Vec<u32>,
+        len: usize,
+    }
+    let read = |from: u64| -> Block {
+        let mut buf = vec![0u8; block_size.min(size - from) as usize];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match file.read_at(&mut buf[filled..], from + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        buf.truncate(filled);
+        let ascii = buf.is_ascii();
+        let mut block = Block { starts: Vec::new(), first_wide: false, wide_after: Vec::new(), len: filled };
+        let mut previous = 0;
+        for newline in memchr::memchr_iter(b'\n', &buf).chain(std::iter::once(filled)) {
+            let wide = !ascii && !buf[previous..newline].is_ascii();
+            match block.starts.len() {
+                0 => block.first_wide = wide,
+                n if wide => block.wide_after.push(n as u32 - 1),
+                _ => {}
+            }
+            if newline == filled {
                 break;
             }
-            if wide_line {
-                lines.wide.push(lines.starts.len() as u32 - 1);
-                wide_line = false;
-            }
-            lines.starts.push((lines.len + newline + 1) as u32);
-            from = newline + 1;
+            block.starts.push((from as usize + newline + 1) as u32);
+            previous = newline + 1;
         }
-        lines.len += n;
-    }
-    if wide_line {
-        lines.wide.push(lines.starts.len() as u32 - 1);
+        block
+    };
+    let offsets: Vec<u64> = (0..size).step_by(block_size as usize).collect();
+    // A few blocks at a time: their offsets are joined before the next ones are read.
+    for group in offsets.chunks(rayon::current_num_threads().max(1) * 2) {
+        let blocks: Vec<Block> = group.par_iter().map(|&from| read(from)).collect();
+        for block in blocks {
+            // The line that is open when the block starts, and may go on in it.
+            let open = lines.starts.len() as u32 - 1;
+            if block.first_wide && lines.wide.last() != Some(&open) {
+                lines.wide.push(open);
+            }
+            let mut wide = block.wide_after.iter().peekable();
+            for (i, start) in block.starts.into_iter().enumerate() {
+                lines.starts.push(start);
+                if wide.next_if(|&&w| w as usize == i).is_some() {
+                    lines.wide.push(lines.starts.len() as u32 - 1);
+                }
+            }
+            lines.len += block.len;
+        }
     }
     lines
 }
@@ -320,6 +358,29 @@ impl SourceCode for SourceFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Blocks scanned apart and joined give the lines and wide lines of one pass over the text.
+    #[test]
+    fn blocks_join_into_the_lines_of_the_file() {
+        let text = "ab\ncafé: x\n\nü\nlong line without breaks ü and more\nx\né";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yaml");
+        std::fs::write(&path, text).unwrap();
+        let mut starts = vec![0u32];
+        let mut wide = Vec::new();
+        for (i, line) in text.split('\n').enumerate() {
+            if !line.is_ascii() {
+                wide.push(i as u32);
+            }
+            starts.push(starts[i] + line.len() as u32 + 1);
+        }
+        starts.pop();
+        for block in [1, 2, 3, 5, 7, 64, 4 << 20] {
+            let lines = scan_lines_in(&path, block);
+            let got: Vec<u32> = (0..lines.starts.len()).map(|i| lines.starts.get(i).unwrap()).collect();
+            assert_eq!((got, &lines.wide, lines.len), (starts.clone(), &wide, text.len()), "blocks of {block}");
+        }
+    }
 
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {

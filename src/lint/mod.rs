@@ -333,7 +333,7 @@ impl DocumentPass for ObjectPass<'_> {
             let namespace = namespace.as_deref().unwrap_or(&self.options.namespace);
             // `invalid-object` is reported once, by the index.
             let whole = DocRef::whole(doc.clone());
-            for obj in objects_of(file, &whole, namespace, &mut Shared::new, &mut Vec::new()) {
+            for obj in objects_of(file, &whole, namespace, &mut Shared::recent, &mut Vec::new()) {
                 rules::check_object(&obj, &self.options.schemas, settings, out);
             }
         }
@@ -592,8 +592,9 @@ fn permute<T>(items: &mut [T], order: &mut [u32]) {
 }
 
 /// Returns the free memory of the allocator's arenas to the system: loading leaves holes
-/// where whole trees were (glibc keeps them resident), and the index is built next.
-fn release_free_memory() {
+/// where whole trees were (glibc keeps them resident), the index is built next, and the
+/// report after the trees are freed.
+pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; it has no preconditions.
     unsafe {
