@@ -58,20 +58,26 @@ impl Shared {
     /// `s` as a shared string, from the thread's recent ones when it is one of them: objects
     /// read one after the other repeat the same kinds, API versions and namespaces.
     pub fn recent(s: &str) -> Shared {
-        const RECENT: usize = 32;
         thread_local! {
-            static RECENT_STRINGS: std::cell::RefCell<Vec<Shared>> = const { std::cell::RefCell::new(Vec::new()) };
+            static RECENT: std::cell::RefCell<Vec<Shared>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        RECENT_STRINGS.with_borrow_mut(|recent| {
-            if let Some(found) = recent.iter().find(|r| r.as_str() == s) {
-                return found.clone();
-            }
-            if recent.len() == RECENT {
-                recent.remove(0);
-            }
-            let new = Shared::new(s);
-            recent.push(new.clone());
-            new
-        })
+        RECENT.with_borrow_mut(|list| recent(list, s, Shared::as_str, Shared::new))
     }
+}
+
+/// The entry of `list` whose text is `s`, or a new one made of it: a short list of recently
+/// used strings, the most recent last.
+pub fn recent<T: Clone>(list: &mut Vec<T>, s: &str, text: fn(&T) -> &str, make: fn(&str) -> T) -> T {
+    const LENGTH: usize = 64;
+    if let Some(i) = list.iter().position(|e| text(e) == s) {
+        let found = list.remove(i);
+        list.push(found.clone());
+        return found;
+    }
+    if list.len() == LENGTH {
+        list.remove(0);
+    }
+    let new = make(s);
+    list.push(new.clone());
+    new
 }

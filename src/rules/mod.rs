@@ -135,10 +135,19 @@ pub fn doc_url(id: &str) -> String {
 pub struct Cx<'a> {
     pub obj: &'a Object,
     pub schemas: &'a Registry,
+    /// Work on the object that several rules read, done once by the first that asks.
+    pub shared: &'a SharedWork,
     rule: &'static Rule,
     severity: Severity,
     settings: &'a Effective,
     out: &'a mut Vec<Diagnostic>,
+}
+
+/// Work on one object that more than one rule reads.
+#[derive(Default)]
+pub struct SharedWork {
+    /// The object's schema findings (`schema-unknown-field`, `schema-violation`).
+    pub schema: std::cell::OnceCell<Vec<crate::schema::Finding>>,
 }
 
 impl<'a> Cx<'a> {
@@ -220,10 +229,11 @@ fn rules_for(kind: &str) -> &'static [u16] {
 
 /// Runs every enabled object check on one object.
 pub fn check_object(obj: &Object, schemas: &Registry, settings: &Effective, out: &mut Vec<Diagnostic>) {
+    let shared = &SharedWork::default();
     for &i in rules_for(&obj.kind) {
         let (rule, severity) = (ALL[i as usize], settings.levels[i as usize].1);
         if let (Some(Check::Object(check) | Check::Both(check, _)), Some(severity)) = (rule.check, severity) {
-            check(&mut Cx { obj, schemas, rule, severity, settings, out });
+            check(&mut Cx { obj, schemas, shared, rule, severity, settings, out });
         }
     }
 }
@@ -236,10 +246,11 @@ pub fn check_with_index(
     settings: &Effective,
     out: &mut Vec<Diagnostic>,
 ) {
+    let shared = &SharedWork::default();
     for &i in rules_for(&obj.kind) {
         let (rule, severity) = (ALL[i as usize], settings.levels[i as usize].1);
         if let (Some(Check::Index(check) | Check::Both(_, check)), Some(severity)) = (rule.check, severity) {
-            check(&mut IndexCx { cx: Cx { obj, schemas, rule, severity, settings, out }, index });
+            check(&mut IndexCx { cx: Cx { obj, schemas, shared, rule, severity, settings, out }, index });
         }
     }
 }

@@ -261,13 +261,10 @@ impl Reader<'_> {
         let end = self.line_end(at);
         let line = &self.s[at..end];
         match line.first() {
-            Some(&q @ (b'"' | b'\'')) => {
-                let Some(close) = memchr::memchr(q, &line[1..]).map(|n| n + 1) else { return Err(GiveUp) };
-                if line[1..close].contains(&b'\\') || line.get(close + 1) == Some(&q) {
-                    return Err(GiveUp);
-                }
-                match line.get(close + 1) {
-                    Some(b':') if matches!(line.get(close + 2), None | Some(b' ')) => Ok(Some(at + close + 1)),
+            Some(b'"' | b'\'') => {
+                let end = self.quoted_end(at)?;
+                match self.s.get(end) {
+                    Some(b':') if matches!(self.s.get(end + 1), None | Some(b' ' | b'\n')) => Ok(Some(end)),
                     _ => Ok(None),
                 }
             }
@@ -447,14 +444,21 @@ impl Reader<'_> {
 
     /// A quoted scalar on one line, without escapes; returns where it ends.
     fn quoted(&mut self, at: usize) -> Read<usize> {
+        let end = self.quoted_end(at)?;
+        let node = Node::scalar(self.span(at, end), Style::Quoted, Resolved::Str, None);
+        self.b.push(node, 0);
+        Ok(end)
+    }
+
+    /// Where the quoted scalar at `at` ends (after its closing quote): on its line, and with no
+    /// escape (`\\`, or a doubled `''`) to read.
+    fn quoted_end(&self, at: usize) -> Read<usize> {
         let q = self.s[at];
         let line_end = self.line_end(at);
         let close = memchr::memchr(q, &self.s[at + 1..line_end]).map(|n| at + 1 + n).ok_or(GiveUp)?;
         if self.s[at + 1..close].contains(&b'\\') || self.s.get(close + 1) == Some(&q) {
             return Err(GiveUp);
         }
-        let node = Node::scalar(self.span(at, close + 1), Style::Quoted, Resolved::Str, None);
-        self.b.push(node, 0);
         Ok(close + 1)
     }
 

@@ -381,24 +381,10 @@ pub(super) fn helm_source_of(comment: &str) -> Option<Arc<str>> {
 /// A chart has a few templates and a stream repeats their paths: documents share one copy of
 /// each recent path.
 fn shared_source(path: &str) -> Arc<str> {
-    const RECENT: usize = 64;
     thread_local! {
         static SOURCES: std::cell::RefCell<Vec<Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    SOURCES.with_borrow_mut(|recent| {
-        if let Some(i) = recent.iter().position(|s| &**s == path) {
-            // Most recently used last.
-            let s = recent.remove(i);
-            recent.push(s.clone());
-            return s;
-        }
-        if recent.len() == RECENT {
-            recent.remove(0);
-        }
-        let s: Arc<str> = Arc::from(path);
-        recent.push(s.clone());
-        s
-    })
+    SOURCES.with_borrow_mut(|list| crate::intern::recent(list, path, |s| s, |s| Arc::from(s)))
 }
 
 /// The number of parser events in `text`, with nothing built: the benchmark baseline.

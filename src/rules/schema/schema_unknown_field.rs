@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Cx, Rule};
-use crate::schema::{Finding, FindingKind, validate, validate_both};
+use crate::schema::{FindingKind, validate, validate_both};
 
 pub const RULE: Rule = Rule {
     id: "schema-unknown-field",
@@ -16,39 +16,23 @@ fn check(cx: &mut Cx<'_>) {
     report(cx, FindingKind::UnknownField);
 }
 
-type Object = (usize, u32);
-
-thread_local! {
-    /// `schema-violation`'s findings on the object this rule just walked.
-    static VIOLATIONS: std::cell::Cell<Option<(Object, Vec<Finding>)>> = const { std::cell::Cell::new(None) };
-}
-
 /// Validates the object against its kind's schema, if there is one, and reports the findings
-/// of one kind (this rule's, or `schema-violation`'s). When both rules are on, the object is
-/// walked once: this rule runs first and keeps `schema-violation`'s findings for it.
+/// of one kind (this rule's, or `schema-violation`'s). When both rules are on, the first to ask
+/// walks the object once for both.
 pub(super) fn report(cx: &mut Cx<'_>, kind: FindingKind) {
     let Some(schema) = cx.schemas.get(&cx.obj.api_version, &cx.obj.kind) else { return };
-    let object = (std::sync::Arc::as_ptr(&cx.obj.doc) as usize, cx.obj.node.0);
-    let findings = match kind {
-        FindingKind::UnknownField if cx.enabled("schema-violation") => {
-            let (mine, theirs) =
-                validate_both(schema, cx.obj.root()).into_iter().partition(|f| f.kind == FindingKind::UnknownField);
-            VIOLATIONS.set(Some((object, theirs)));
-            mine
+    let root = cx.obj.root();
+    let both = cx.enabled("schema-unknown-field") && cx.enabled("schema-violation");
+    let shared = cx.shared;
+    let found =
+        shared.schema.get_or_init(|| if both { validate_both(schema, root) } else { validate(schema, root, kind) });
+    for f in found.iter().filter(|f| f.kind == kind) {
+        let d = cx.report_span(f.span, f.message.clone());
+        if let Some(help) = &f.help {
+            d.help(help.clone());
         }
-        FindingKind::Violation => match VIOLATIONS.take() {
-            Some((of, found)) if of == object => found,
-            _ => validate(schema, cx.obj.root(), kind),
-        },
-        _ => validate(schema, cx.obj.root(), kind),
-    };
-    for f in findings {
-        let d = cx.report_span(f.span, f.message);
-        if let Some(help) = f.help {
-            d.help(help);
-        }
-        if let Some(s) = f.suggestion {
-            d.suggest(s);
+        if let Some(s) = &f.suggestion {
+            d.suggest(s.clone());
         }
     }
 }
