@@ -105,7 +105,7 @@ pub fn unit(dir: &Path, render: Render, namespace: Option<String>) -> Unit {
         label.push_str(" (with the Application's values)");
     }
     Unit {
-        anchor: dir.join("Chart.yaml"),
+        anchor: super::normalize(&dir.join("Chart.yaml")),
         root: dir.to_path_buf(),
         label,
         namespace,

@@ -366,6 +366,14 @@ fn render_helm(unit: &Unit, render: &helm::Render, settings: &Settings) -> Outpu
 
 /// The template and line a helm error names (`shop/templates/x.yaml:12:5`).
 fn helm_error_place(chart_dir: &Path, message: &str) -> Option<(PathBuf, usize)> {
+    // A chart's values schema that is not JSON: helm names no file, the schema is to blame.
+    let schema = chart_dir.join("values.schema.json");
+    if message.contains("values don't meet the specifications of the schema")
+        && message.contains("looking for beginning of value")
+        && schema.is_file()
+    {
+        return Some((normalize(&schema), 1));
+    }
     let re = regex::Regex::new(r"([\w.\-]+(?:/[\w.\-]+)*\.(?:yaml|yml|tpl|txt|json)):(\d+)").expect("valid");
     for c in re.captures_iter(message) {
         if let (Some(file), Ok(line)) = (helm::template_file(chart_dir, &c[1]), c[2].parse()) {
@@ -566,6 +574,21 @@ fn strip_origins(text: &str) -> (String, Vec<Option<PathBuf>>) {
 #[cfg(test)]
 mod render_tests {
     use super::*;
+
+    #[test]
+    fn a_values_schema_that_is_not_json_is_the_place_of_the_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("values.schema.json"), "# comment\n{}").unwrap();
+        let message = "Error: values don't meet the specifications of the schema(s) in the following chart(s):\nshop:\ninvalid character '#' looking for beginning of value";
+        assert_eq!(helm_error_place(dir.path(), message), Some((normalize(&dir.path().join("values.schema.json")), 1)));
+        assert_eq!(
+            helm_error_place(
+                dir.path(),
+                "Error: values don't meet the specifications of the schema(s): replicas: Invalid type"
+            ),
+            None
+        );
+    }
 
     #[test]
     fn origins_are_read_and_removed() {
