@@ -61,10 +61,13 @@ enum Text {
 }
 
 /// Line start offsets in chunks small enough to come from memory the allocator already has
-/// (the index of a 100 MB file is 13 MB; made when reporting, once trees are freed).
+/// (the index of a 100 MB file is 13 MB; made when reporting, once trees are freed). A file
+/// scanned in blocks keeps each block's list as one chunk.
 #[derive(Debug, Default)]
 struct Starts {
     chunks: Vec<Vec<u32>>,
+    /// The number of starts before each chunk.
+    before: Vec<usize>,
     len: usize,
 }
 
@@ -77,10 +80,20 @@ impl Starts {
             _ => {
                 let mut c = Vec::with_capacity(CHUNK);
                 c.push(start);
+                self.before.push(self.len);
                 self.chunks.push(c);
             }
         }
         self.len += 1;
+    }
+
+    /// Appends a list of starts as it is (no copy).
+    fn append(&mut self, chunk: Vec<u32>) {
+        if !chunk.is_empty() {
+            self.before.push(self.len);
+            self.len += chunk.len();
+            self.chunks.push(chunk);
+        }
     }
 
     fn len(&self) -> usize {
@@ -88,14 +101,15 @@ impl Starts {
     }
 
     fn get(&self, i: usize) -> Option<u32> {
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK).copied()
+        let c = self.before.partition_point(|&b| b <= i).checked_sub(1)?;
+        self.chunks[c].get(i - self.before[c]).copied()
     }
 
     /// The number of starts for which `before` holds (they must come first).
     fn partition_point(&self, before: impl Fn(u32) -> bool) -> usize {
         let full = self.chunks.partition_point(|c| c.last().is_some_and(|&s| before(s)));
         match self.chunks.get(full) {
-            Some(c) => full * CHUNK + c.partition_point(|&s| before(s)),
+            Some(c) => self.before[full] + c.partition_point(|&s| before(s)),
             None => self.len,
         }
     }
@@ -170,6 +184,13 @@ impl SourceFile {
                 None => scan_lines(path),
             },
         })
+    }
+
+    /// Makes the line index now. Reporters that work in parallel call it first: made on
+    /// demand by a pool thread, the index would be scanned by that thread alone while the
+    /// others wait for it.
+    pub fn index_lines(&self) {
+        self.lines();
     }
 
     pub fn line_col(&self, offset: u32) -> LineCol {
@@ -300,13 +321,9 @@ fn scan_lines_in(path: &std::path::Path, block_size: u64) -> Lines {
             if block.first_wide && lines.wide.last() != Some(&open) {
                 lines.wide.push(open);
             }
-            let mut wide = block.wide_after.iter().peekable();
-            for (i, start) in block.starts.into_iter().enumerate() {
-                lines.starts.push(start);
-                if wide.next_if(|&&w| w as usize == i).is_some() {
-                    lines.wide.push(lines.starts.len() as u32 - 1);
-                }
-            }
+            // The line after the block's n-th break is line `open + 1 + n`.
+            lines.wide.extend(block.wide_after.iter().map(|&n| open + 1 + n));
+            lines.starts.append(block.starts);
             lines.len += block.len;
         }
     }

@@ -483,16 +483,13 @@ impl<R: Read> Iterator for PieceReader<R> {
         }
         let mut want = PIECE_SIZE;
         loop {
-            while !self.done && self.carry.len() < want {
-                let len = self.carry.len();
-                self.carry.resize(want, 0);
-                match self.file.read(&mut self.carry[len..]) {
-                    Ok(0) => {
-                        self.carry.truncate(len);
-                        self.done = true;
-                    }
-                    Ok(n) => self.carry.truncate(len + n),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.carry.truncate(len),
+            if !self.done && self.carry.len() < want {
+                // Read into the spare capacity: no zeroing of a buffer about to be overwritten.
+                let missing = want - self.carry.len();
+                self.carry.reserve_exact(missing);
+                match (&mut self.file).take(missing as u64).read_to_end(&mut self.carry) {
+                    Ok(n) if n < missing => self.done = true,
+                    Ok(_) => {}
                     Err(e) => {
                         self.done = true;
                         self.carry = Vec::new();

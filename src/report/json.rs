@@ -83,6 +83,16 @@ pub fn write_json(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::R
         serde_json::to_writer_pretty(&mut *out, &Output { outcome })?;
         return out.write_all(b"\n");
     }
+    let mut quoted: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .flat_map(|d| std::iter::once(d.file).chain(d.related.iter().map(|r| r.file)))
+        .collect();
+    quoted.sort_unstable();
+    quoted.dedup();
+    for file in quoted {
+        outcome.file(file).source.index_lines();
+    }
     const BLOCK: usize = 256;
     const BLOCKS_AT_ONCE: usize = 32;
     out.write_all(b"{\n  \"version\": 1,\n  \"diagnostics\": [\n")?;

@@ -90,6 +90,10 @@ struct SourceSettings {
 /// Replaces the default units of folders that Applications deploy with units built as Argo
 /// CD builds them.
 pub fn apply(plan: &mut Plan, found: &Found, _settings: &Settings) {
+    // Only a folder that is walked can be deployed by an Application.
+    if found.roots.is_empty() {
+        return;
+    }
     let sources: Vec<Source> = plan.plain.iter().flat_map(|f| applications(f, found)).collect();
     if sources.is_empty() {
         return;
