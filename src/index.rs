@@ -369,30 +369,39 @@ impl Index {
     }
 
     fn index_templates(&mut self) {
-        let mut templates = Vec::new();
-        self.template_of = vec![None; self.objects.len()];
-        for obj in &self.objects {
-            let root = obj.root();
-            let template = match obj.kind.as_str() {
-                "Rollout" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
-                    root.path(&["spec", "template"])
-                }
-                "CronJob" => root.path(&["spec", "jobTemplate", "spec", "template"]),
-                "PodTemplate" => root.get("template"),
-                "Pod" => Some(root),
-                _ => None,
-            };
-            if let Some(t) = template {
-                self.template_of[obj.id.0 as usize] = Some(templates.len() as u32);
-                push_template(&mut templates, obj.id, t);
-            }
-            if obj.kind == "Experiment" {
-                for t in root.path(&["spec", "templates"]).into_iter().flat_map(|t| t.items()) {
-                    if let Some(t) = t.get("template") {
-                        push_template(&mut templates, obj.id, t);
+        // Each object's templates, read in parallel: its own pod template first, if it has one.
+        let found: Vec<(bool, Vec<PodTemplate>)> = self
+            .objects
+            .par_iter()
+            .map(|obj| {
+                let root = obj.root();
+                let template = match obj.kind.as_str() {
+                    "Rollout" | "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
+                        root.path(&["spec", "template"])
+                    }
+                    "CronJob" => root.path(&["spec", "jobTemplate", "spec", "template"]),
+                    "PodTemplate" => root.get("template"),
+                    "Pod" => Some(root),
+                    _ => None,
+                };
+                let mut templates: Vec<PodTemplate> = template.map(|t| pod_template(obj.id, t)).into_iter().collect();
+                if obj.kind == "Experiment" {
+                    for t in root.path(&["spec", "templates"]).into_iter().flat_map(|t| t.items()) {
+                        if let Some(t) = t.get("template") {
+                            templates.push(pod_template(obj.id, t));
+                        }
                     }
                 }
+                (template.is_some(), templates)
+            })
+            .collect();
+        let mut templates = Vec::new();
+        self.template_of = vec![None; self.objects.len()];
+        for (i, (own, found)) in found.into_iter().enumerate() {
+            if own {
+                self.template_of[i] = Some(templates.len() as u32);
             }
+            templates.extend(found);
         }
         for (i, t) in templates.iter().enumerate() {
             let ns = self.objects[t.owner.0 as usize].namespace.as_deref();
@@ -408,11 +417,17 @@ impl Index {
 
     fn index_references(&mut self) {
         self.references = self.objects.par_iter().map(|o| references(&o.kind, o.root())).collect();
+        let keys: Vec<Vec<u64>> = self
+            .objects
+            .par_iter()
+            .zip(&self.references)
+            .map(|(obj, refs)| {
+                refs.iter().map(|r| key([Some(r.kind), self.target_namespace(obj, r), Some(&r.name)])).collect()
+            })
+            .collect();
         self.referrers.entries.reserve_exact(self.references.iter().map(Vec::len).sum());
-        for (i, refs) in self.references.iter().enumerate() {
-            let obj = &self.objects[i];
-            for (j, r) in refs.iter().enumerate() {
-                let k = key([Some(r.kind), self.target_namespace(obj, r), Some(&r.name)]);
+        for (obj, keys) in self.objects.iter().zip(keys) {
+            for (j, k) in keys.into_iter().enumerate() {
                 self.referrers.push(k, (obj.id, j as u32));
             }
         }
@@ -628,12 +643,12 @@ impl Index {
     }
 }
 
-fn push_template(templates: &mut Vec<PodTemplate>, owner: ObjectId, template: NodeRef<'_>) {
+fn pod_template(owner: ObjectId, template: NodeRef<'_>) -> PodTemplate {
     let labels_node = template.path(&["metadata", "labels"]);
-    templates.push(PodTemplate {
+    PodTemplate {
         owner,
         node: template.id,
         labels: labels_of(labels_node),
         labels_span: labels_node.unwrap_or(template).span(),
-    });
+    }
 }

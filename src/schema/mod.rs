@@ -32,7 +32,7 @@ struct Node {
     int_or_string: bool,
     preserve_unknown: bool,
     embedded_resource: bool,
-    /// Sorted by name.
+    /// Sorted by length, then name: most keys are told apart by their length alone.
     properties: Vec<(Box<str>, u32)>,
     additional: Additional,
     items: Option<u32>,
@@ -53,6 +53,19 @@ struct Node {
     max_properties: Option<u64>,
     format: Option<Box<str>>,
     reference: Option<u32>,
+    /// Whether a scalar has anything to be checked against here (enum, pattern, bounds...).
+    scalar_checks: bool,
+}
+
+impl Node {
+    fn property(&self, name: &str) -> Option<u32> {
+        let i = self.properties.binary_search_by(|(p, _)| by_length(p, name)).ok()?;
+        Some(self.properties[i].1)
+    }
+}
+
+fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -147,7 +160,7 @@ impl Compiler<'_> {
         if let Some(props) = m.get("properties").and_then(Value::as_object) {
             let mut list: Vec<(Box<str>, u32)> =
                 props.iter().map(|(k, s)| (Box::from(k.as_str()), self.node(s, depth + 1))).collect();
-            list.sort_by(|a, b| a.0.cmp(&b.0));
+            list.sort_by(|a, b| by_length(&a.0, &b.0));
             n.properties = list;
         }
         n.additional = match m.get("additionalProperties") {
@@ -183,6 +196,13 @@ impl Compiler<'_> {
         n.min_properties = count("minProperties");
         n.max_properties = count("maxProperties");
         n.format = m.get("format").and_then(Value::as_str).map(Box::from);
+        n.scalar_checks = !n.enumeration.is_empty()
+            || n.pattern.is_some()
+            || n.minimum.is_some()
+            || n.maximum.is_some()
+            || n.min_length.is_some()
+            || n.max_length.is_some()
+            || n.format.as_deref() == Some("int32");
         self.nodes[index as usize] = n;
         index
     }

@@ -170,7 +170,7 @@ impl<'a> Validator<'_, 'a> {
             );
             return;
         }
-        if self.want.violation {
+        if self.want.violation && node.scalar_checks {
             self.scalar_constraints(node, value, kind);
         }
         match kind {
@@ -301,8 +301,7 @@ impl<'a> Validator<'_, 'a> {
             if name == "<<" {
                 continue;
             }
-            let property =
-                node.properties.binary_search_by(|(p, _)| (**p).cmp(&name)).ok().map(|i| node.properties[i].1);
+            let property = node.property(&name);
             self.path.push(Seg::Key(name.clone()));
             match (property, node.additional) {
                 (Some(p), _) => self.check(p, v, Some(k.span()), true),
@@ -405,6 +404,9 @@ impl<'a> Validator<'_, 'a> {
     }
 
     fn combinators(&mut self, node: &Node, value: NodeRef<'a>, key: Option<Span>) {
+        if node.one_of.is_empty() && node.any_of.is_empty() && node.not.is_none() {
+            return;
+        }
         let place = Self::place(value, key);
         if !node.one_of.is_empty() {
             let passing = node.one_of.iter().filter(|&&b| self.passes(b, value)).count();
