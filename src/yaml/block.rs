@@ -40,7 +40,16 @@ pub(super) fn read(
     }
     let mut builder = Builder::new(text.clone(), origin, origin + start);
     builder.plain_keys = true;
-    let reader = Reader { t: piece, s: bytes, base: origin + start, i: 0, b: builder, strict, depth: 0 };
+    let reader = Reader {
+        t: piece,
+        s: bytes,
+        base: origin + start,
+        i: 0,
+        b: builder,
+        strict,
+        depth: 0,
+        line_end: std::cell::Cell::new((usize::MAX, 0)),
+    };
     reader.document(pending).ok()
 }
 
@@ -88,6 +97,9 @@ struct Reader<'a> {
     b: Builder,
     strict: bool,
     depth: usize,
+    /// The last line end found, and where the search started: the reader asks for the end of
+    /// the same line several times.
+    line_end: std::cell::Cell<(usize, usize)>,
 }
 
 fn is_space(b: u8) -> bool {
@@ -100,7 +112,14 @@ impl Reader<'_> {
     }
 
     fn line_end(&self, from: usize) -> usize {
-        memchr::memchr(b'\n', &self.s[from..]).map_or(self.s.len(), |n| from + n)
+        // No line break lies between the last search's start and the end it found.
+        let (searched_from, end) = self.line_end.get();
+        if searched_from <= from && from <= end {
+            return end;
+        }
+        let end = memchr::memchr(b'\n', &self.s[from..]).map_or(self.s.len(), |n| from + n);
+        self.line_end.set((from, end));
+        end
     }
 
     fn spaces(&self, from: usize) -> usize {
