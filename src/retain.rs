@@ -13,17 +13,26 @@ use crate::yaml::SharedStrings;
 
 /// Property names: retained documents point at these rather than copy them.
 static SHARED: std::sync::LazyLock<SharedStrings> = std::sync::LazyLock::new(|| SharedStrings::new(KEYS));
-use crate::yaml::{Document, Keep};
+use std::sync::Arc;
 
-pub fn facts(doc: &Document) -> Document {
-    let Some(root) = doc.root() else { return doc.retain(&|_| Keep::Drop, &SHARED) };
+use crate::yaml::{Document, Keep, NodeId, Retained};
+
+/// What the index checks read of `docs`, copied into one tree, and where each root now is.
+pub fn facts(docs: &[Arc<Document>]) -> (Document, Vec<Option<NodeId>>) {
+    let mut kept = Retained::new(&SHARED);
+    let roots = docs.iter().map(|doc| facts_of(doc, &mut kept)).collect();
+    (kept.finish(), roots)
+}
+
+fn facts_of(doc: &Document, kept: &mut Retained) -> Option<NodeId> {
+    let Some(root) = doc.root() else { return kept.add(doc, &|_| Keep::Drop) };
     let kind = root.get_str("kind").unwrap_or_default();
     if kind == "List" {
-        return doc.retain(&|_| Keep::All, &SHARED);
+        return kept.add(doc, &|_| Keep::All);
     }
     let controller_config =
         kind == "ConfigMap" && root.path(&["metadata", "name"]).and_then(|n| n.as_str()) == Some(CONTROLLER_CONFIG);
-    doc.retain(&|path| keep(kind, controller_config, path), &SHARED)
+    kept.add(doc, &|path| keep(kind, controller_config, path))
 }
 
 /// Where pod specs sit in each kind that has them (`-`: any item of a list).

@@ -337,10 +337,8 @@ impl DocumentPass for ObjectPass<'_> {
                 rules::check_object(&obj, &self.options.schemas, settings, out);
             }
         }
-        match self.options.retention {
-            Retention::Whole => doc,
-            Retention::Facts => Arc::new(retain::facts(&doc)),
-        }
+        // What to retain is copied for the whole piece at once (`piece`).
+        doc
     }
 
     fn piece(&self, docs: Vec<Arc<Document>>) -> Vec<DocRef> {
@@ -348,15 +346,12 @@ impl DocumentPass for ObjectPass<'_> {
             return docs.into_iter().map(DocRef::whole).collect();
         }
         // Retained documents are small: one tree for the piece saves an allocation set each.
-        let helm_sources: Vec<Option<Arc<str>>> = docs.iter().map(|d| d.helm_source.clone()).collect();
-        let docs: Vec<Document> =
-            docs.into_iter().map(|d| Arc::try_unwrap(d).unwrap_or_else(|d| retain::facts(&d))).collect();
-        let (tree, roots) = Document::merge(&docs);
+        let (tree, roots) = retain::facts(&docs);
         let tree = Arc::new(tree);
         roots
             .into_iter()
-            .zip(helm_sources)
-            .map(|(root, helm_source)| DocRef { tree: tree.clone(), root, helm_source })
+            .zip(docs)
+            .map(|(root, doc)| DocRef { tree: tree.clone(), root, helm_source: doc.helm_source.clone() })
             .collect()
     }
 }

@@ -13,4 +13,4 @@ pub use parse::{
     parse_stream, parse_stream_map, parse_stream_reference,
 };
 pub use resolve::Resolved;
-pub use tree::{Document, Keep, NodeId, NodeKind, NodeRef, Scalar, SharedStrings, Style};
+pub use tree::{Document, Keep, NodeId, NodeKind, NodeRef, Retained, Scalar, SharedStrings, Style};

@@ -256,14 +256,6 @@ impl Texts {
         Owned { a, bits: len.min(TEXT_LEN_MAX) << TEXT_LEN_SHIFT }
     }
 
-    /// `text`, as a shared string if it is one.
-    fn push_or_share(&mut self, text: &str) -> Owned {
-        match self.shared.find.get(text) {
-            Some(&i) => Owned { a: i, bits: SHARED_BIT },
-            None => self.push(text),
-        }
-    }
-
     fn get(&self, a: u32, meta: u32) -> Option<&str> {
         if meta & SHARED_BIT != 0 {
             return self.shared.list.get(a as usize).copied();
@@ -322,94 +314,6 @@ impl Document {
         NodeRef { doc: self, id }.deref_alias()
     }
 
-    /// One document holding the trees of `docs`, retained copies (which own their text), and
-    /// where each one's root now is: one set of allocations for many small documents. A text
-    /// that several nodes hold (a namespace, a name, a label value) is kept once.
-    pub fn merge(docs: &[Document]) -> (Document, Vec<Option<NodeId>>) {
-        let mut out = Document {
-            text: no_text(),
-            origin: 0,
-            nodes: Vec::with_capacity(docs.iter().map(|d| d.nodes.len()).sum()),
-            owned: Texts {
-                buf: String::new(),
-                long: Vec::new(),
-                shared: docs.first().map_or(SharedStrings::none(), |d| d.owned.shared),
-            },
-            items: Vec::with_capacity(docs.iter().map(|d| d.items.len()).sum()),
-            pairs: Vec::with_capacity(docs.iter().map(|d| d.pairs.len()).sum()),
-            root: None,
-            span: docs.iter().map(|d| d.span).reduce(Span::cover).unwrap_or_default(),
-            helm_source: None,
-            comments: Vec::new(),
-            duplicate_keys: Vec::new(),
-        };
-        let mut roots = Vec::with_capacity(docs.len());
-        let mut texts: rustc_hash::FxHashMap<&str, Owned> = rustc_hash::FxHashMap::default();
-        for doc in docs {
-            debug_assert!(
-                doc.text.is_empty() && std::ptr::eq(doc.owned.shared, out.owned.shared),
-                "only retained copies merge"
-            );
-            let (nodes, items, pairs) = (out.nodes.len() as u32, out.items.len() as u32, out.pairs.len() as u32);
-            let shift = |id: NodeId| NodeId(id.0 + nodes);
-            for n in &doc.nodes {
-                let a = match n.meta & KIND_MASK {
-                    KIND_SEQ => n.a + items,
-                    KIND_MAP => n.a + pairs,
-                    KIND_ALIAS => n.a + nodes,
-                    _ if n.meta & OWNED_BIT != 0 && n.meta & SHARED_BIT == 0 => {
-                        let text = doc.owned.get(n.a, n.meta).unwrap_or_default();
-                        let owned = *texts.entry(text).or_insert_with(|| out.owned.push(text));
-                        owned.a
-                    }
-                    _ => n.a,
-                };
-                out.nodes.push(Node { a, ..*n });
-            }
-            out.items.extend(doc.items.iter().map(|&i| shift(i)));
-            out.pairs.extend(doc.pairs.iter().map(|&(k, v)| (shift(k), shift(v))));
-            roots.push(doc.root.map(shift));
-        }
-        drop(texts);
-        out.owned.shrink_to_fit();
-        (out, roots)
-    }
-
-    /// A copy with only the nodes `keep` asks for, owning their text, so the source can go;
-    /// texts found in `shared` are not copied.
-    /// Spans and the Helm source are those of the original; comments and duplicate keys, read
-    /// as the document was loaded, are not kept.
-    pub fn retain(&self, keep: &dyn Fn(&[&str]) -> Keep, shared: &'static SharedStrings) -> Document {
-        let targets =
-            self.nodes.iter().filter(|n| n.meta & KIND_MASK == KIND_ALIAS).map(|n| (NodeId(n.a), None)).collect();
-        let out = Document {
-            text: no_text(),
-            origin: 0,
-            nodes: Vec::new(),
-            owned: Texts { shared, ..Texts::default() },
-            items: Vec::new(),
-            pairs: Vec::new(),
-            root: None,
-            span: self.span,
-            helm_source: self.helm_source.clone(),
-            comments: Vec::new(),
-            duplicate_keys: Vec::new(),
-        };
-        let mut r = Retainer { doc: self, keep, out, targets, items: Vec::new(), pairs: Vec::new() };
-        if let Some(root) = self.root
-            && keep(&[]) != Keep::Drop
-        {
-            let whole = keep(&[]) == Keep::All;
-            r.out.root = Some(r.copy(root, &mut Vec::new(), whole));
-        }
-        let mut out = r.out;
-        out.nodes.shrink_to_fit();
-        out.items.shrink_to_fit();
-        out.pairs.shrink_to_fit();
-        out.owned.shrink_to_fit();
-        out
-    }
-
     fn pairs_of(&self, c: Children) -> &[(NodeId, NodeId)] {
         self.pairs.get(c.start as usize..(c.start + c.len) as usize).unwrap_or(&[])
     }
@@ -436,10 +340,85 @@ pub enum Keep {
     Drop,
 }
 
-struct Retainer<'d, 'k> {
+/// Retained copies of documents in one tree: one set of allocations for many small documents.
+/// A copy owns its text, so the source can go; a text that several nodes hold (a namespace, a
+/// name, a label value) is kept once, and texts found in the shared strings are not copied.
+/// Spans are those of the originals; comments and duplicate keys, read as the documents were
+/// loaded, are not kept.
+pub struct Retained {
+    doc: Document,
+    /// The owned texts so far, by the hash of their text.
+    texts: hashbrown::HashTable<Owned>,
+    /// What the copied documents span.
+    span: Option<Span>,
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(text)
+}
+
+impl Retained {
+    pub fn new(shared: &'static SharedStrings) -> Retained {
+        let doc = Document {
+            text: no_text(),
+            origin: 0,
+            nodes: Vec::new(),
+            owned: Texts { shared, ..Texts::default() },
+            items: Vec::new(),
+            pairs: Vec::new(),
+            root: None,
+            span: Span::default(),
+            helm_source: None,
+            comments: Vec::new(),
+            duplicate_keys: Vec::new(),
+        };
+        Retained { doc, texts: hashbrown::HashTable::new(), span: None }
+    }
+
+    /// Copies the nodes of `doc` that `keep` asks for (given the path of keys, `-` for an item
+    /// of a list); returns where its root now is.
+    pub fn add(&mut self, doc: &Document, keep: &dyn Fn(&[&str]) -> Keep) -> Option<NodeId> {
+        self.span = Some(self.span.map_or(doc.span, |s| s.cover(doc.span)));
+        let root = doc.root.filter(|_| keep(&[]) != Keep::Drop)?;
+        let targets =
+            doc.nodes.iter().filter(|n| n.meta & KIND_MASK == KIND_ALIAS).map(|n| (NodeId(n.a), None)).collect();
+        let mut r = Retainer { doc, keep, out: self, targets, items: Vec::new(), pairs: Vec::new() };
+        let whole = keep(&[]) == Keep::All;
+        Some(r.copy(root, &mut Vec::new(), whole))
+    }
+
+    /// The tree of every copy made.
+    pub fn finish(self) -> Document {
+        let mut out = self.doc;
+        out.span = self.span.unwrap_or_default();
+        out.nodes.shrink_to_fit();
+        out.items.shrink_to_fit();
+        out.pairs.shrink_to_fit();
+        out.owned.shrink_to_fit();
+        out
+    }
+
+    /// `text` kept once: shared, or found among the texts kept already, or added.
+    fn own(&mut self, text: &str) -> Owned {
+        if let Some(&i) = self.doc.owned.shared.find.get(text) {
+            return Owned { a: i, bits: SHARED_BIT };
+        }
+        let hash = text_hash(text);
+        let Retained { doc, texts, .. } = self;
+        if let Some(&found) = texts.find(hash, |o| doc.owned.get(o.a, o.bits) == Some(text)) {
+            return found;
+        }
+        let owned = doc.owned.push(text);
+        texts.insert_unique(hash, owned, |o| text_hash(doc.owned.get(o.a, o.bits).unwrap_or_default()));
+        owned
+    }
+}
+
+struct Retainer<'d, 'k, 'o> {
     doc: &'d Document,
     keep: &'k dyn Fn(&[&str]) -> Keep,
-    out: Document,
+    out: &'o mut Retained,
     /// Alias targets, and their copies once made: a target is always copied whole, once.
     targets: std::collections::HashMap<NodeId, Option<NodeId>>,
     /// The children copied so far of the collections being copied, innermost last.
@@ -447,7 +426,7 @@ struct Retainer<'d, 'k> {
     pairs: Vec<(NodeId, NodeId)>,
 }
 
-impl<'d> Retainer<'d, '_> {
+impl<'d> Retainer<'d, '_, '_> {
     fn copy(&mut self, id: NodeId, path: &mut Vec<&'d str>, whole: bool) -> NodeId {
         let target = self.targets.get(&id).copied();
         if let Some(Some(copy)) = target {
@@ -463,7 +442,7 @@ impl<'d> Retainer<'d, '_> {
             KIND_SCALAR => {
                 let text = node.text_in(self.doc).unwrap_or_default();
                 let verbatim = if node.is_verbatim() { VERBATIM_BIT } else { 0 };
-                let owned = self.out.owned.push_or_share(text);
+                let owned = self.out.own(text);
                 let mut meta = (node.meta & (OWNED_BIT - 1)) | OWNED_BIT | verbatim | owned.bits;
                 if (meta >> VALUE_SHIFT) & 0b111 == VALUE_SMALL_INT {
                     // The index now holds the text: the number is read from it again.
@@ -483,9 +462,9 @@ impl<'d> Retainer<'d, '_> {
                     }
                     path.pop();
                 }
-                let start = self.out.items.len() as u32;
+                let start = self.out.doc.items.len() as u32;
                 let len = (self.items.len() - first) as u32;
-                self.out.items.extend(self.items.drain(first..));
+                self.out.doc.items.extend(self.items.drain(first..));
                 Node::collection(node.span, false, Children { start, len })
             }
             _ => {
@@ -503,14 +482,14 @@ impl<'d> Retainer<'d, '_> {
                     }
                     path.pop();
                 }
-                let start = self.out.pairs.len() as u32;
+                let start = self.out.doc.pairs.len() as u32;
                 let len = (self.pairs.len() - first) as u32;
-                self.out.pairs.extend(self.pairs.drain(first..));
+                self.out.doc.pairs.extend(self.pairs.drain(first..));
                 Node::collection(node.span, true, Children { start, len })
             }
         };
-        let new = NodeId(self.out.nodes.len() as u32);
-        self.out.nodes.push(copied);
+        let new = NodeId(self.out.doc.nodes.len() as u32);
+        self.out.doc.nodes.push(copied);
         if target.is_some() {
             self.targets.insert(id, Some(new));
         }
@@ -810,15 +789,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn texts_keep_short_long_and_shared_strings() {
+    fn texts_keep_short_long_and_shared_strings_once() {
         let shared = Box::leak(Box::new(SharedStrings::new(&["name", "spec"])));
-        let mut texts = Texts { shared, ..Texts::default() };
+        let mut kept = Retained::new(shared);
         let long = "x".repeat(TEXT_LEN_MAX as usize + 10);
-        let refs =
-            [texts.push("a"), texts.push(&long), texts.push(""), texts.push_or_share("spec"), texts.push_or_share("b")];
-        let got: Vec<&str> = refs.iter().map(|o| texts.get(o.a, o.bits).unwrap()).collect();
-        assert_eq!(got, ["a", long.as_str(), "", "spec", "b"]);
+        let refs = [kept.own("a"), kept.own(&long), kept.own(""), kept.own("spec"), kept.own("b"), kept.own("a")];
+        let got: Vec<&str> = refs.iter().map(|o| kept.doc.owned.get(o.a, o.bits).unwrap()).collect();
+        assert_eq!(got, ["a", long.as_str(), "", "spec", "b", "a"]);
         assert!(refs[3].bits & SHARED_BIT != 0);
+        assert_eq!(refs[5].a, refs[0].a, "a text is kept once");
+        assert_eq!(kept.doc.owned.buf.len(), 1 + long.len() + 1);
     }
 
     #[test]
@@ -826,11 +806,10 @@ mod tests {
         let text = "a: &x {b: 'q', c: [1, 2]}\nd: *x\nlong: \"tab\\tbed\"\nspec: {name: n}\n";
         let stream = crate::yaml::parse_stream(Arc::from(text));
         let doc = &stream.documents[0];
-        let kept = doc.retain(
-            &|path| if path == ["spec"] { Keep::Drop } else { Keep::Part },
-            Box::leak(Box::new(SharedStrings::new(&["a", "b", "name"]))),
-        );
-        let root = kept.root().unwrap();
+        let mut retained = Retained::new(Box::leak(Box::new(SharedStrings::new(&["a", "b", "name"]))));
+        let root = retained.add(doc, &|path| if path == ["spec"] { Keep::Drop } else { Keep::Part });
+        let kept = retained.finish();
+        let root = kept.node(root.unwrap());
         assert!(root.get("spec").is_none());
         assert_eq!(root.path(&["d", "c"]).map(|c| c.len()), Some(2));
         assert_eq!(root.path(&["a", "b"]).and_then(|b| b.as_str()), Some("q"));
@@ -841,17 +820,16 @@ mod tests {
     }
 
     #[test]
-    fn merged_copies_read_like_their_originals() {
+    fn copies_in_one_tree_read_like_their_originals() {
         let long = "y".repeat(TEXT_LEN_MAX as usize + 1);
-        let texts = ["a: &x [1, {b: c}]\nd: *x\nname: n\n".to_string(), format!("e: [f, g]\nlong: {long}\nh: 'i'\n")];
+        let texts =
+            ["a: &x [1, {b: c}]\nd: *x\nname: n\n".to_string(), format!("e: [f, g]\nlong: {long}\nh: 'i'\nc: n\n")];
         let shared = Box::leak(Box::new(SharedStrings::new(&["b", "name"])));
-        let docs: Vec<Document> = texts
-            .iter()
-            .map(|t| {
-                crate::yaml::parse_stream(Arc::from(t.as_str())).documents.remove(0).retain(&|_| Keep::Part, shared)
-            })
-            .collect();
-        let (merged, roots) = Document::merge(&docs);
+        let docs: Vec<Document> =
+            texts.iter().map(|t| crate::yaml::parse_stream(Arc::from(t.as_str())).documents.remove(0)).collect();
+        let mut retained = Retained::new(shared);
+        let roots: Vec<Option<NodeId>> = docs.iter().map(|d| retained.add(d, &|_| Keep::Part)).collect();
+        let merged = retained.finish();
         let json = |d: &Document, root: Option<NodeId>| crate::yaml::to_json(d.node(root.unwrap()), 16);
         for (doc, root) in docs.iter().zip(&roots) {
             assert_eq!(json(&merged, *root), json(doc, doc.root));
@@ -859,5 +837,6 @@ mod tests {
         let second = merged.node(roots[1].unwrap());
         assert_eq!(second.get_str("long").map(str::len), Some(long.len()));
         assert_eq!(second.get("h").map(|h| h.span()), docs[1].root().unwrap().get("h").map(|h| h.span()));
+        assert_eq!(merged.span, docs[0].span.cover(docs[1].span));
     }
 }
