@@ -184,6 +184,8 @@ pub struct Index {
     referrers: KeyIndex<(ObjectId, u32)>,
     /// The controller's ConfigMap (`argo-rollouts-config`), in whatever namespace.
     controller_config: Option<ObjectId>,
+    /// Objects whose (kind, namespace, name) key another object has too.
+    namesakes: Vec<bool>,
     shared: rustc_hash::FxHashSet<Shared>,
     /// Each file's scope, by file id.
     scopes: Vec<(FileId, Scope)>,
@@ -235,6 +237,12 @@ impl Index {
         index.controller_config =
             index.objects.iter().find(|o| o.kind == "ConfigMap" && o.name == CONTROLLER_CONFIG).map(|o| o.id);
         index.by_name.seal();
+        index.namesakes = vec![false; index.objects.len()];
+        for run in index.by_name.entries.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+            for (_, id) in run {
+                index.namesakes[id.0 as usize] = true;
+            }
+        }
         index.by_kind.seal();
         index.index_templates();
         index.index_references();
@@ -574,6 +582,12 @@ impl Index {
 
     pub fn object(&self, id: ObjectId) -> &Object {
         &self.objects[id.0 as usize]
+    }
+
+    /// Whether another object may have the kind, namespace and name of `obj` (most have none:
+    /// no lookup is needed to know it).
+    pub fn may_have_namesake(&self, obj: &Object) -> bool {
+        self.namesakes.get(obj.id.0 as usize).copied().unwrap_or(true)
     }
 
     /// The object of this kind and name in the namespace (the first, if it is defined twice).

@@ -320,7 +320,22 @@ impl Builder {
     fn record_duplicates(&mut self, first: usize) {
         let entries = &self.pairs[first..];
         let mut found = Vec::new();
-        if entries.len() <= 16 {
+        if entries.len() <= 16 && entries.iter().all(|&(k, _)| self.nodes[k.0 as usize].is_text_key()) {
+            // Keys read as their text (most): compared as written, no key built.
+            let mut keys: [&str; 16] = Default::default();
+            for (slot, &(k, _)) in keys.iter_mut().zip(entries) {
+                *slot = self.nodes[k.0 as usize].text_from(&self.text, self.origin as u32, &self.owned).unwrap_or("<<");
+            }
+            for (i, &(k, _)) in entries.iter().enumerate() {
+                let key = keys[i];
+                if key == "<<" {
+                    continue;
+                }
+                if let Some(j) = keys[..i].iter().position(|&f| f == key) {
+                    found.push((k, entries[j].0));
+                }
+            }
+        } else if entries.len() <= 16 {
             // Each key read once, then compared pairwise.
             let mut keys: [Option<Cow<'_, str>>; 16] = Default::default();
             for (slot, &(k, _)) in keys.iter_mut().zip(entries) {
@@ -1065,6 +1080,19 @@ mod tests {
         // YAML 1.1: a plain `y` key is the boolean true, as Kubernetes reads it.
         let s = parse("y: 1\n");
         assert!(s.documents[0].root().unwrap().get("true").is_some());
+    }
+
+    #[test]
+    fn duplicate_keys_as_written_and_as_resolved() {
+        let count = |text: &str| parse(text).documents[0].duplicate_keys.len();
+        // Keys read as their text: plain and quoted spellings of one string are one key.
+        assert_eq!(count("a: 1\n\"a\": 2\nb: 3\n'b': 4\nc: 5\n"), 2);
+        assert_eq!(count("a: 1\nab: 2\nb: 3\n"), 0);
+        assert_eq!(count("\"<<\": 1\n'<<': 2\n"), 0);
+        // Keys resolved first: `y` and `true` are the boolean true, `0x1` and `1` the number 1.
+        assert_eq!(count("y: 1\ntrue: 2\n"), 1);
+        assert_eq!(count("0x1: a\n1: b\nx: c\n"), 1);
+        assert_eq!(count("1: a\n\"1\": b\n"), 1);
     }
 
     #[test]

@@ -158,6 +158,11 @@ impl Node {
         self.meta & KIND_MASK == KIND_SCALAR
     }
 
+    /// Whether a key is read as its text: a quoted scalar, or a plain one that is a string.
+    pub(super) fn is_text_key(&self) -> bool {
+        self.is_scalar() && (self.style() != Style::Plain || (self.meta >> VALUE_SHIFT) & 0b111 == 5)
+    }
+
     /// The source span holding a scalar's text when it is not owned.
     pub fn text_span(&self) -> Span {
         match self.style() {

@@ -15,7 +15,7 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &mut IndexCx<'_>) {
     let (index, obj) = (cx.index, cx.obj);
-    if obj.external || !obj.addressable {
+    if obj.external || !obj.addressable || !index.may_have_namesake(obj) {
         return;
     }
     // Reported on the later definition, once, pointing at the first.
