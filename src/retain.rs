@@ -7,15 +7,14 @@
 //! `tests/retention.rs` lints every fixture and corpus file both with whole trees and with
 //! these, and requires the same findings.
 
+use std::sync::Arc;
+
 use crate::index::CONTROLLER_CONFIG;
 use crate::schema::KEYS;
-use crate::yaml::SharedStrings;
+use crate::yaml::{Document, Keep, NodeId, Retained, SharedStrings};
 
 /// Property names: retained documents point at these rather than copy them.
 static SHARED: std::sync::LazyLock<SharedStrings> = std::sync::LazyLock::new(|| SharedStrings::new(KEYS));
-use std::sync::Arc;
-
-use crate::yaml::{Document, Keep, NodeId, Retained};
 
 /// What the index checks read of `docs`, copied into one tree, and where each root now is.
 pub fn facts(docs: &[Arc<Document>]) -> (Document, Vec<Option<NodeId>>) {

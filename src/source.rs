@@ -60,9 +60,9 @@ enum Text {
     },
 }
 
-/// Line start offsets in chunks small enough to come from memory the allocator already has
-/// (the index of a 100 MB file is 13 MB; made when reporting, once trees are freed). A file
-/// scanned in blocks keeps each block's list as one chunk.
+/// Line start offsets in chunks, not one list (the index of a 100 MB file is 13 MB, made when
+/// reporting): a file scanned in blocks keeps each block's list as it is, a text in memory gets
+/// chunks of [`CHUNK`] starts.
 #[derive(Debug, Default)]
 struct Starts {
     chunks: Vec<Vec<u32>>,
