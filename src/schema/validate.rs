@@ -363,6 +363,9 @@ impl<'a> Validator<'_, 'a> {
 
     /// `minItems`/`maxItems` or `minProperties`/`maxProperties`.
     fn size_bounds(&mut self, value: NodeRef<'_>, key: Option<Span>, min: Option<u64>, max: Option<u64>, what: &str) {
+        if min.is_none() && max.is_none() {
+            return;
+        }
         let n = value.len() as u64;
         let bound = match (min, max) {
             (Some(min), _) if n < min => format!("needs at least {min} {what}(s)"),

@@ -613,6 +613,10 @@ impl<'a> NodeRef<'a> {
 
     /// The key as `YAMLToJSON` prints it (numbers and booleans stringified).
     pub fn key_text(&self) -> Option<std::borrow::Cow<'a, str>> {
+        let raw = self.raw();
+        if raw.is_text_key() {
+            return raw.text_in(self.doc).map(std::borrow::Cow::Borrowed);
+        }
         let s = self.scalar()?;
         let text = self.text()?;
         Some(match (s.style, key_string(text, s.value)) {
