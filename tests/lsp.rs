@@ -501,8 +501,10 @@ fn saving_a_patch_rerenders_its_kustomization() {
     loop {
         let m = c.wait(|m| m["method"] == "textDocument/publishDiagnostics");
         let found = m["params"]["diagnostics"].as_array().unwrap().clone();
-        if found.iter().any(|d| d["code"] == "canary-weight-unachievable") {
-            assert!(found.iter().any(|d| d["message"].as_str().unwrap().contains("3 replica(s)")), "{found:?}");
+        if let Some(d) = found.iter().find(|d| d["code"] == "canary-weight-unachievable") {
+            assert!(d["message"].as_str().unwrap().contains("3 replica(s)"), "{found:?}");
+            // Shown as an edit's findings are: with the rule's page.
+            assert!(d["codeDescription"]["href"].as_str().unwrap().ends_with("rules/canary-weight-unachievable.md"));
             break;
         }
         assert!(Instant::now() < deadline, "no render published");

@@ -88,28 +88,18 @@ impl Server {
             let options = Options { namespace, config, schemas, ..Options::default() };
             let outcome = crate::lint::lint_plan(&plan, &settings, &[], &options);
             let mut by_path: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+            // Related places in files of the repository (not in a render's output).
+            let uri_of = |id: FileId| {
+                let path = Path::new(&outcome.file(id).source.name);
+                path.is_file().then(|| uri_from_path(path)).flatten()
+            };
             for d in &outcome.diagnostics {
                 let source = &outcome.file(d.file).source;
                 let file = std::path::absolute(&source.name).unwrap_or_else(|_| PathBuf::from(&source.name));
                 if !file.is_file() {
                     continue;
                 }
-                let mut message = d.message.clone();
-                if let Some(help) = &d.help {
-                    message.push_str(&format!("\nhelp: {help}"));
-                }
-                by_path.entry(file).or_default().push(lsp_types::Diagnostic {
-                    range: range(source, d.span),
-                    severity: Some(match d.severity {
-                        Severity::Error => DiagnosticSeverity::ERROR,
-                        Severity::Warning => DiagnosticSeverity::WARNING,
-                        Severity::Info => DiagnosticSeverity::INFORMATION,
-                    }),
-                    code: Some(NumberOrString::String(d.rule.to_string())),
-                    source: Some("rollcheck".into()),
-                    message,
-                    ..Default::default()
-                });
+                by_path.entry(file).or_default().push(lsp_diagnostic(d, &outcome, &uri_of));
             }
             let _ = send.send((path, mine, by_path.into_iter().collect()));
         });
@@ -158,35 +148,7 @@ impl Server {
     }
 
     pub(super) fn to_lsp(&self, d: &Diagnostic, outcome: &crate::lint::Outcome) -> lsp_types::Diagnostic {
-        let source = &outcome.file(d.file).source;
-        let mut message = d.message.clone();
-        if let Some(help) = &d.help {
-            message.push_str(&format!("\nhelp: {help}"));
-        }
-        let related: Vec<DiagnosticRelatedInformation> = d
-            .related
-            .iter()
-            .filter_map(|r| {
-                let uri = uri_from_path(self.paths.get(&r.file)?)?;
-                let range = range(&outcome.file(r.file).source, r.span);
-                Some(DiagnosticRelatedInformation { location: Location::new(uri, range), message: r.message.clone() })
-            })
-            .collect();
-        lsp_types::Diagnostic {
-            range: range(source, d.span),
-            severity: Some(match d.severity {
-                Severity::Error => DiagnosticSeverity::ERROR,
-                Severity::Warning => DiagnosticSeverity::WARNING,
-                Severity::Info => DiagnosticSeverity::INFORMATION,
-            }),
-            code: Some(NumberOrString::String(d.rule.to_string())),
-            code_description: rules::doc_url(d.rule).parse().ok().map(|href| CodeDescription { href }),
-            source: Some("rollcheck".into()),
-            message,
-            related_information: (!related.is_empty()).then_some(related),
-            tags: None,
-            data: None,
-        }
+        lsp_diagnostic(d, outcome, &|id| uri_from_path(self.paths.get(&id)?))
     }
 
     pub(super) fn to_lsp_plain(&self, d: &Diagnostic, source: &crate::source::SourceFile) -> lsp_types::Diagnostic {
@@ -197,6 +159,46 @@ impl Server {
             message: d.message.clone(),
             ..Default::default()
         }
+    }
+}
+
+/// A finding as the editor shows it, its help line under the message; `uri_of` names the files
+/// its related places are in.
+fn lsp_diagnostic(
+    d: &Diagnostic,
+    outcome: &crate::lint::Outcome,
+    uri_of: &dyn Fn(FileId) -> Option<lsp_types::Uri>,
+) -> lsp_types::Diagnostic {
+    let source = &outcome.file(d.file).source;
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str(&format!("\nhelp: {help}"));
+    }
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .filter_map(|r| {
+            let range = range(&outcome.file(r.file).source, r.span);
+            Some(DiagnosticRelatedInformation {
+                location: Location::new(uri_of(r.file)?, range),
+                message: r.message.clone(),
+            })
+        })
+        .collect();
+    lsp_types::Diagnostic {
+        range: range(source, d.span),
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+            Severity::Info => DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(NumberOrString::String(d.rule.to_string())),
+        code_description: rules::doc_url(d.rule).parse().ok().map(|href| CodeDescription { href }),
+        source: Some("rollcheck".into()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        tags: None,
+        data: None,
     }
 }
 
