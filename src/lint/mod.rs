@@ -327,7 +327,7 @@ impl<'a> ObjectPass<'a> {
 }
 
 impl DocumentPass for ObjectPass<'_> {
-    fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document> {
+    fn document(&self, file: FileId, doc: &Arc<Document>, out: &mut Vec<Diagnostic>) {
         if let Ok(i) = self.settings.binary_search_by_key(&file, |(id, _, _)| *id) {
             let (_, settings, namespace) = &self.settings[i];
             let namespace = namespace.as_deref().unwrap_or(&self.options.namespace);
@@ -337,8 +337,6 @@ impl DocumentPass for ObjectPass<'_> {
                 rules::check_object(&obj, &self.options.schemas, settings, out);
             }
         }
-        // What to retain is copied for the whole piece at once (`piece`).
-        doc
     }
 
     fn piece(&self, docs: Vec<Arc<Document>>) -> Vec<DocRef> {
@@ -376,8 +374,10 @@ pub fn lint_files_indexed(
     let pass = ObjectPass::new(options, unchecked);
     files.par_iter_mut().filter(|f| !f.checked).for_each(|f| {
         let documents = std::mem::take(&mut f.documents);
-        let passed = documents.into_iter().map(|d| pass.document(f.id, d.tree, &mut f.diagnostics)).collect();
-        f.documents = pass.piece(passed);
+        for d in &documents {
+            pass.document(f.id, &d.tree, &mut f.diagnostics);
+        }
+        f.documents = pass.piece(documents.into_iter().map(|d| d.tree).collect());
         f.checked = true;
     });
     // Findings of the loader and the object checks; taken, not copied.

@@ -117,11 +117,12 @@ impl DocRef {
 }
 
 /// Work done on each document as soon as it is parsed, on the thread that parsed it, while its
-/// whole tree exists; returns what to keep of the document. Lint runs its object checks here.
+/// whole tree exists (lint runs its object checks here); then, for each piece of a file, what
+/// to keep of its documents.
 pub trait DocumentPass: Sync {
-    fn document(&self, file: FileId, doc: Arc<Document>, out: &mut Vec<Diagnostic>) -> Arc<Document>;
+    fn document(&self, file: FileId, doc: &Arc<Document>, out: &mut Vec<Diagnostic>);
 
-    /// What to keep of the documents of one piece of a file, as `document` returned them.
+    /// What to keep of the documents of one piece of a file.
     fn piece(&self, docs: Vec<Arc<Document>>) -> Vec<DocRef> {
         docs.into_iter().map(DocRef::whole).collect()
     }
@@ -601,10 +602,9 @@ fn parse_piece(id: FileId, text: Arc<str>, origin: usize, pass: Option<&dyn Docu
         duplicate_keys(id, &doc, &mut found);
         let suppressions = suppression::from_comments(id, &text, origin, &doc);
         let doc = Arc::new(doc);
-        let doc = match pass {
-            Some(pass) => pass.document(id, doc, &mut found),
-            None => doc,
-        };
+        if let Some(pass) = pass {
+            pass.document(id, &doc, &mut found);
+        }
         (doc, found, suppressions)
     });
     piece.diagnostics.extend(stream.errors.into_iter().map(|e| {

@@ -169,13 +169,7 @@ impl Builder {
     }
 
     fn key_text(&self, id: NodeId) -> Option<Cow<'_, str>> {
-        let node = &self.nodes[id.0 as usize];
-        let text = node.text_from(&self.text, self.origin as u32, &self.owned)?;
-        let super::tree::NodeKind::Scalar(s) = node.kind_of(text) else { return None };
-        Some(match (s.style, super::resolve::key_string(text, s.value)) {
-            (Style::Plain, Some(k)) => Cow::Owned(k),
-            _ => Cow::Borrowed(text),
-        })
+        self.nodes[id.0 as usize].key_text_from(&self.text, self.origin as u32, &self.owned)
     }
 
     /// Ends the innermost open collection (its end event at `sp`).
@@ -320,22 +314,7 @@ impl Builder {
     fn record_duplicates(&mut self, first: usize) {
         let entries = &self.pairs[first..];
         let mut found = Vec::new();
-        if entries.len() <= 16 && entries.iter().all(|&(k, _)| self.nodes[k.0 as usize].is_text_key()) {
-            // Keys read as their text (most): compared as written, no key built.
-            let mut keys: [&str; 16] = Default::default();
-            for (slot, &(k, _)) in keys.iter_mut().zip(entries) {
-                *slot = self.nodes[k.0 as usize].text_from(&self.text, self.origin as u32, &self.owned).unwrap_or("<<");
-            }
-            for (i, &(k, _)) in entries.iter().enumerate() {
-                let key = keys[i];
-                if key == "<<" {
-                    continue;
-                }
-                if let Some(j) = keys[..i].iter().position(|&f| f == key) {
-                    found.push((k, entries[j].0));
-                }
-            }
-        } else if entries.len() <= 16 {
+        if entries.len() <= 16 {
             // Each key read once, then compared pairwise.
             let mut keys: [Option<Cow<'_, str>>; 16] = Default::default();
             for (slot, &(k, _)) in keys.iter_mut().zip(entries) {

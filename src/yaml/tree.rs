@@ -159,8 +159,28 @@ impl Node {
     }
 
     /// Whether a key is read as its text: a quoted scalar, or a plain one that is a string.
-    pub(super) fn is_text_key(&self) -> bool {
+    fn is_text_key(&self) -> bool {
         self.is_scalar() && (self.style() != Style::Plain || (self.meta >> VALUE_SHIFT) & 0b111 == 5)
+    }
+
+    /// The key as `YAMLToJSON` prints it (numbers and booleans stringified), given the source
+    /// and owned texts (see [`Node::text_from`]).
+    pub(super) fn key_text_from<'t>(
+        &self,
+        source: &'t str,
+        origin: u32,
+        owned: &'t Texts,
+    ) -> Option<std::borrow::Cow<'t, str>> {
+        let text = self.text_from(source, origin, owned)?;
+        // Most keys are read as their text: nothing to decode or build.
+        if self.is_text_key() {
+            return Some(text.into());
+        }
+        let NodeKind::Scalar(s) = self.kind_of(text) else { return None };
+        Some(match (s.style, key_string(text, s.value)) {
+            (Style::Plain, Some(k)) => k.into(),
+            _ => text.into(),
+        })
     }
 
     /// The source span holding a scalar's text when it is not owned.
@@ -613,16 +633,7 @@ impl<'a> NodeRef<'a> {
 
     /// The key as `YAMLToJSON` prints it (numbers and booleans stringified).
     pub fn key_text(&self) -> Option<std::borrow::Cow<'a, str>> {
-        let raw = self.raw();
-        if raw.is_text_key() {
-            return raw.text_in(self.doc).map(std::borrow::Cow::Borrowed);
-        }
-        let s = self.scalar()?;
-        let text = self.text()?;
-        Some(match (s.style, key_string(text, s.value)) {
-            (Style::Plain, Some(k)) => k.into(),
-            _ => text.into(),
-        })
+        self.raw().key_text_from(&self.doc.text, self.doc.origin, &self.doc.owned)
     }
 
     /// Mapping entries in source order, merge keys (`<<`) left as they are.
