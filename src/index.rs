@@ -219,7 +219,7 @@ impl Index {
                 .map(|&(file, doc)| {
                     let namespace = file.namespace.as_deref().unwrap_or(default_namespace);
                     let mut found = Vec::new();
-                    let objects = objects_of(file.id, doc, namespace, &mut Shared::recent, &mut found);
+                    let objects = objects_of(file.id, doc, namespace, &mut found);
                     (objects, found)
                 })
                 .collect();
@@ -263,12 +263,11 @@ impl Index {
 
 /// The objects of one document (the document, or the items of a `kind: List`), with the
 /// problems that keep an object of a known kind from being one (`invalid-object`). Ids are 0
-/// until an index takes them; `share` makes the strings many objects have.
+/// until an index takes them, which keeps one copy of the strings many objects have.
 pub fn objects_of(
     file: FileId,
     doc: &DocRef,
     default_namespace: &str,
-    share: &mut dyn FnMut(&str) -> Shared,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Object> {
     let mut out = Vec::new();
@@ -277,10 +276,10 @@ pub fn objects_of(
     let at = |node| (&doc.tree, node, helm_source);
     if root.get_str("kind") == Some("List") && root.get("items").is_some_and(|i| i.is_seq()) {
         for item in root.get("items").into_iter().flat_map(|i| i.items()) {
-            out.extend(object_at(file, at(item), default_namespace, share, diagnostics));
+            out.extend(object_at(file, at(item), default_namespace, diagnostics));
         }
     } else {
-        out.extend(object_at(file, at(root), default_namespace, share, diagnostics));
+        out.extend(object_at(file, at(root), default_namespace, diagnostics));
     }
     out
 }
@@ -289,7 +288,6 @@ fn object_at(
     file: FileId,
     (doc, node, helm_source): (&Arc<Document>, NodeRef<'_>, &Option<Arc<str>>),
     default_namespace: &str,
-    share: &mut dyn FnMut(&str) -> Shared,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Object> {
     let (Some(api_version), Some(kind)) = (node.get("apiVersion"), node.get("kind")) else { return None };
@@ -338,7 +336,7 @@ fn object_at(
     let namespace = if CLUSTER_SCOPED.contains(&kind) {
         None
     } else {
-        Some(share(
+        Some(Shared::recent(
             // A placeholder (`${NAMESPACE}` for envsubst) names whatever namespace the files are
             // applied to, as an unset one does.
             metadata
@@ -354,8 +352,8 @@ fn object_at(
         file,
         doc: doc.clone(),
         node: node.id,
-        api_version: share(api_version),
-        kind: share(kind),
+        api_version: Shared::recent(api_version),
+        kind: Shared::recent(kind),
         name: name.to_string(),
         namespace,
         helm_source: helm_source.clone(),

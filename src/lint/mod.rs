@@ -8,7 +8,6 @@ use crate::baseline::Baseline;
 use crate::config::{Config, External};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::{Index, objects_of};
-use crate::intern::Shared;
 use crate::load::{
     DocRef, DocumentPass, Input, IoError, LoadOptions, LoadedFile, Rendered, Role, Scope, load_all, load_bytes_with,
 };
@@ -333,7 +332,7 @@ impl DocumentPass for ObjectPass<'_> {
             let namespace = namespace.as_deref().unwrap_or(&self.options.namespace);
             // `invalid-object` is reported once, by the index.
             let whole = DocRef::whole(doc.clone());
-            for obj in objects_of(file, &whole, namespace, &mut Shared::recent, &mut Vec::new()) {
+            for obj in objects_of(file, &whole, namespace, &mut Vec::new()) {
                 rules::check_object(&obj, &self.options.schemas, settings, out);
             }
         }
